@@ -1,0 +1,30 @@
+import inspect
+
+from autograder.checkkit import expect_status, operation, require, rule
+
+
+@rule("async-1")
+def test_a_report_request_never_blocks_the_loop(learner_client):
+    """GET /reports/{id} answers without blocking the event loop"""
+    response = learner_client.get("/reports/7")
+    expect_status(response, 200, "GET /reports/7")
+    require(response.json() == {"id": 7, "title": "Report 7"}, f"GET /reports/7 answered {response.json()}.")
+
+
+@rule("async-1", hint="Keep `async def` and await an async sleep instead.")
+def test_the_endpoint_stays_async(learner_app):
+    """read_report stays an async def"""
+    endpoint = operation(learner_app, "GET", "/reports/{report_id}").endpoint
+    require(
+        inspect.iscoroutinefunction(endpoint),
+        f"`{endpoint.__name__}` became a plain def: each waiting request would now hold one of "
+        "the threadpool's 40 threads instead of yielding the loop while it waits.",
+    )
+
+
+@rule("mandate-2")
+def test_ten_reports_at_once_all_answer(learner_client):
+    """ten concurrent requests are all served"""
+    timed, _ = learner_client.concurrently([("GET", f"/reports/{n}", {}) for n in range(10)])
+    statuses = [t.response.status_code for t in timed]
+    require(statuses == [200] * 10, f"statuses of ten concurrent requests: {statuses}")

@@ -1,0 +1,100 @@
+"""``python -m autograder``: the workbook's command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from autograder import registry
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    listing = commands.add_parser("list", help="list the exercises of every lesson")
+    listing.add_argument("--json", action="store_true", help="one JSON object per exercise")
+
+    check = commands.add_parser("check", help="run an exercise's checks on a file of code")
+    check.add_argument("exercise")
+    check.add_argument("source", type=Path, help="a .py file holding the exercise cell's code")
+    check.add_argument("--hidden", action="store_true", help="also run the hidden checks")
+    check.add_argument("--json", action="store_true", help="print the result as JSON")
+    check.add_argument("--traceback", action="store_true", help="show raw tracebacks")
+
+    verify = commands.add_parser(
+        "verify", help="author check: every starter fails and every reference passes"
+    )
+    verify.add_argument("exercises", nargs="*", help="exercise ids (default: all)")
+
+    commands.add_parser("build-lessons", help="regenerate lessons/*.ipynb from lessons/src")
+    commands.add_parser("bench", help="measure check latency in a real kernel")
+
+    args = parser.parse_args(argv)
+    handler = {
+        "list": _list,
+        "check": _check,
+        "verify": _verify,
+        "build-lessons": _build_lessons,
+        "bench": _bench,
+    }[args.command]
+    return handler(args)
+
+
+def _list(args: argparse.Namespace) -> int:
+    loaded = registry.load()
+    if args.json:
+        print(json.dumps([exercise.to_json() for exercise in loaded.exercises], indent=2))
+        return 0
+    for lesson in loaded.lessons:
+        print(f"{lesson.id}: {lesson.title}")
+        for exercise in loaded.exercises_of(lesson.id):
+            items = ", ".join(exercise.seed_items)
+            print(f"  {exercise.id:<28} {exercise.points} pt  {exercise.title}  [{items}]")
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from autograder.runner import run_checks
+
+    try:
+        source = args.source.read_text(encoding="utf-8")
+    except OSError as error:
+        print(f"Cannot read {args.source}: {error.strerror}. Pass the path of a .py file.", file=sys.stderr)
+        return 2
+    result = run_checks(args.exercise, source, hidden=args.hidden)
+    if args.json:
+        print(json.dumps(result.to_json(include_tracebacks=args.traceback), indent=2))
+    else:
+        print(result.render_text(show_tracebacks=args.traceback))
+    return 0 if result.passed else 1
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from autograder.authoring import verify_exercise
+
+    loaded = registry.load()
+    ids = args.exercises or [exercise.id for exercise in loaded.exercises]
+    problems = 0
+    for exercise_id in ids:
+        report = verify_exercise(loaded.exercise(exercise_id))
+        print(report.render())
+        problems += len(report.problems)
+    print(f"{len(ids)} exercises verified, {problems} problems")
+    return 0 if problems == 0 else 1
+
+
+def _build_lessons(args: argparse.Namespace) -> int:
+    from autograder.lessons import write_all
+
+    for path in write_all():
+        print(f"wrote {path}")
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from autograder.bench import main as bench_main
+
+    return bench_main()

@@ -1,0 +1,280 @@
+"""Drive an ASGI app the way a server would, and watch its event loop while doing it.
+
+Checks are plain synchronous pytest functions. ``AppClient`` runs the app on an event loop of
+its own, in a separate thread (an anyio blocking portal), for two reasons: a Jupyter kernel
+already runs a loop in its main thread, and blockbuster must only judge the loop that serves
+the app. Requests go through httpx's ASGI transport; the lifespan runs through asgi-lifespan.
+
+While a request is in flight blockbuster is active, scanning only the frames of the code under
+check, so a blocking call anywhere in the learner's call chain (even in a helper function) is
+reported with the function and line it came from.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import threading
+import time
+import types
+from collections.abc import AsyncIterator, Iterator, Sequence
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+import anyio.from_thread
+import blockbuster.blockbuster as blockbuster_module
+import httpx
+from asgi_lifespan import LifespanManager
+from blockbuster import BlockBuster
+
+REQUEST_TIMEOUT_SECONDS = 10.0
+LIFESPAN_TIMEOUT_SECONDS = 10.0
+
+
+class CheckTimeout(Exception):
+    """The app did not answer in time; its loop is probably stuck."""
+
+
+class BlockedEventLoop(Exception):
+    """A request made the app call something that blocks its event loop."""
+
+    def __init__(self, request_line: str, blocking_call: str, origin: str) -> None:
+        self.request_line = request_line
+        self.blocking_call = blocking_call
+        self.origin = origin
+        super().__init__(f"{request_line} blocked the event loop: `{blocking_call}` {origin}")
+
+
+@dataclass
+class _BlockingEvent:
+    call: str
+    origin: str
+
+
+class _BlockingRecorder:
+    """Collects what blockbuster flags, even when the learner's code swallows the exception."""
+
+    def __init__(self) -> None:
+        self.filename: str | None = None
+        self.events: list[_BlockingEvent] = []
+        self.lock = threading.Lock()
+
+    def record(self, call: str) -> None:
+        if self.filename is None:
+            return
+        origin = describe_origin(inspect.currentframe(), self.filename)
+        with self.lock:
+            self.events.append(_BlockingEvent(call, origin))
+
+    def take(self) -> list[_BlockingEvent]:
+        with self.lock:
+            events, self.events = self.events, []
+        return events
+
+
+_recorder = _BlockingRecorder()
+
+
+class _RecordedBlockingError(blockbuster_module.BlockingError):
+    def __init__(self, func: str) -> None:
+        super().__init__(func)
+        _recorder.record(func)
+
+
+# blockbuster raises the module-level BlockingError by name; a subclass that records itself is
+# the only hook it offers for seeing blocking calls that the code under check catches and hides.
+blockbuster_module.BlockingError = _RecordedBlockingError
+
+
+def describe_origin(frame: types.FrameType | None, filename: str) -> str:
+    """Name the learner's function that made the blocking call, and the async def it ran in."""
+    own_frames: list[types.FrameType] = []
+    while frame is not None:
+        if frame.f_code.co_filename == filename:
+            own_frames.append(frame)
+        frame = frame.f_back
+    if not own_frames:
+        return "(called from library code)"
+    innermost = own_frames[0]
+    text = f"called in {_signature(innermost)} (line {innermost.f_lineno})"
+    if not _is_async(innermost):
+        for outer in own_frames[1:]:
+            if _is_async(outer):
+                text += f", which {_signature(outer)} calls (line {outer.f_lineno})"
+                break
+    return text
+
+
+def _is_async(frame: types.FrameType) -> bool:
+    return bool(frame.f_code.co_flags & (inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR))
+
+
+def _signature(frame: types.FrameType) -> str:
+    name = frame.f_code.co_qualname
+    if name == "<module>":
+        return "module-level code"
+    return f"`{'async def' if _is_async(frame) else 'def'} {name}`"
+
+
+@dataclass
+class TimedResponse:
+    response: httpx.Response
+    seconds: float
+
+
+class AppClient:
+    """A synchronous client for checks, serving ``app`` on its own event loop thread."""
+
+    def __init__(self, app: Any, *, scanned: types.ModuleType | None, label: str) -> None:
+        self.app = app
+        self.label = label
+        self._scanned = scanned
+        self._filename = getattr(scanned, "__file__", None)
+        self._blockbuster = BlockBuster([scanned]) if scanned is not None else None
+        self._stack = contextlib.ExitStack()
+        self._portal: anyio.from_thread.BlockingPortal | None = None
+        self._client: httpx.AsyncClient | None = None
+        self._broken: str | None = None
+
+    # --- life cycle ------------------------------------------------------------------------
+
+    def start(self) -> AppClient:
+        self._portal = self._stack.enter_context(anyio.from_thread.start_blocking_portal())
+        served = self._portal.wrap_async_context_manager(self._serve())
+        self._client = self._stack.enter_context(served)
+        return self
+
+    @contextlib.asynccontextmanager
+    async def _serve(self) -> AsyncIterator[httpx.AsyncClient]:
+        # Built inside the portal's loop: asgi-lifespan detects its async library on creation.
+        async with LifespanManager(
+            self.app,
+            startup_timeout=LIFESPAN_TIMEOUT_SECONDS,
+            shutdown_timeout=LIFESPAN_TIMEOUT_SECONDS,
+        ) as manager:
+            transport = httpx.ASGITransport(app=manager.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+                yield client
+
+    def close(self) -> None:
+        if self._broken:
+            # A stuck loop cannot shut down; its daemon thread is abandoned on purpose.
+            self._stack.pop_all()
+            return
+        self._stack.close()
+
+    # --- requests ---------------------------------------------------------------------------
+
+    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        return self._run(f"{method.upper()} {url}", self._send, method, url, kwargs)
+
+    def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", url, **kwargs)
+
+    def put(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("PUT", url, **kwargs)
+
+    def patch(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("PATCH", url, **kwargs)
+
+    def delete(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("DELETE", url, **kwargs)
+
+    def concurrently(
+        self, requests: Sequence[tuple[str, str, dict[str, Any]]]
+    ) -> tuple[list[TimedResponse], float]:
+        """Send all requests at once; return each response with its latency, and the wall time."""
+        label = f"{len(requests)} concurrent requests to {requests[0][1]}" if requests else "nothing"
+        return self._run(label, self._send_all, requests)
+
+    def loop_lag_during(self, method: str, url: str, **kwargs: Any) -> tuple[httpx.Response, float]:
+        """Send one request while a ticker measures the longest stall of the event loop."""
+        return self._run(f"{method.upper()} {url}", self._send_with_ticker, method, url, kwargs)
+
+    # --- internals --------------------------------------------------------------------------
+
+    async def _send(self, method: str, url: str, kwargs: dict[str, Any]) -> httpx.Response:
+        assert self._client is not None
+        return await self._client.request(method, url, **kwargs)
+
+    async def _send_all(
+        self, requests: Sequence[tuple[str, str, dict[str, Any]]]
+    ) -> tuple[list[TimedResponse], float]:
+        started = time.perf_counter()
+
+        async def one(method: str, url: str, kwargs: dict[str, Any]) -> TimedResponse:
+            t0 = time.perf_counter()
+            response = await self._send(method, url, kwargs)
+            return TimedResponse(response, time.perf_counter() - t0)
+
+        results = await asyncio.gather(*(one(m, u, k) for m, u, k in requests))
+        return list(results), time.perf_counter() - started
+
+    async def _send_with_ticker(
+        self, method: str, url: str, kwargs: dict[str, Any]
+    ) -> tuple[httpx.Response, float]:
+        tick = 0.002
+        worst = 0.0
+        finished = asyncio.Event()
+
+        async def ticker() -> None:
+            nonlocal worst
+            loop = asyncio.get_running_loop()
+            while not finished.is_set():
+                before = loop.time()
+                await asyncio.sleep(tick)
+                worst = max(worst, loop.time() - before - tick)
+
+        ticking = asyncio.create_task(ticker())
+        await asyncio.sleep(0)  # let the ticker take its first reading before the request starts
+        try:
+            response = await self._send(method, url, kwargs)
+        finally:
+            finished.set()
+            await ticking
+        return response, worst
+
+    def _run(self, label: str, func: Any, *args: Any) -> Any:
+        if self._portal is None:
+            self.start()
+        if self._broken:
+            raise CheckTimeout(self._broken)
+        assert self._portal is not None
+        _recorder.take()
+        _recorder.filename = self._filename
+        with self._blockbuster_active():
+            future = self._portal.start_task_soon(func, *args)
+            try:
+                result = future.result(timeout=REQUEST_TIMEOUT_SECONDS)
+            except FutureTimeout:
+                self._broken = (
+                    f"{label} did not answer within {REQUEST_TIMEOUT_SECONDS:.0f} s: something in "
+                    "the code never returns or never yields to the event loop."
+                )
+                raise CheckTimeout(self._broken) from None
+            except blockbuster_module.BlockingError:
+                result = None
+            finally:
+                _recorder.filename = None
+        events = _recorder.take()
+        if events:
+            first = events[0]
+            raise BlockedEventLoop(label, first.call, first.origin)
+        return result
+
+    @contextlib.contextmanager
+    def _blockbuster_active(self) -> Iterator[None]:
+        if self._blockbuster is None:
+            yield
+            return
+        self._blockbuster.activate()
+        try:
+            yield
+        finally:
+            self._blockbuster.deactivate()

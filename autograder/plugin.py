@@ -1,0 +1,127 @@
+"""The pytest plugin that hands checks their fixtures and turns outcomes into check rows."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from autograder import learner as learner_code
+from autograder.checkkit import CheckFailed, learner_app_of
+from autograder.driver import AppClient, BlockedEventLoop, CheckTimeout
+from autograder.registry import Exercise, Registry
+from autograder.results import CheckResult
+
+
+class CheckPlugin:
+    def __init__(
+        self,
+        exercise: Exercise,
+        registry: Registry,
+        learner: learner_code.LoadedCode,
+        reference: learner_code.LoadedCode | None,
+        hidden_paths: set[str],
+    ) -> None:
+        self.exercise = exercise
+        self.registry = registry
+        self.loaded_learner = learner
+        self.loaded_reference = reference
+        self.hidden_paths = hidden_paths
+        self.rows: list[CheckResult] = []
+        self.warnings: list[warnings.WarningMessage] = []
+
+    # --- fixtures ---------------------------------------------------------------------------
+
+    @pytest.fixture(scope="session")
+    def learner(self) -> Any:
+        return self.loaded_learner.module
+
+    @pytest.fixture(scope="session")
+    def reference(self) -> Any:
+        if self.loaded_reference is None:
+            pytest.fail("hidden checks need the reference; run them with hidden=True")
+        return self.loaded_reference.module
+
+    @pytest.fixture(scope="session")
+    def learner_app(self, learner: Any) -> Any:
+        return learner_app_of(learner)
+
+    @pytest.fixture(scope="session")
+    def reference_app(self, reference: Any) -> Any:
+        return reference.app
+
+    @pytest.fixture(scope="session")
+    def learner_client(self, learner: Any, learner_app: Any) -> Iterator[AppClient]:
+        client = AppClient(learner_app, scanned=learner, label="your app")
+        yield client
+        client.close()
+
+    @pytest.fixture(scope="session")
+    def reference_client(self, reference: Any, reference_app: Any) -> Iterator[AppClient]:
+        client = AppClient(reference_app, scanned=reference, label="the reference")
+        yield client
+        client.close()
+
+    # --- hooks ------------------------------------------------------------------------------
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Iterator[None]:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                return (yield)
+            finally:
+                self.warnings.extend(caught)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+        report = yield
+        failed_in_setup = call.when == "setup" and call.excinfo is not None
+        if call.when == "call" or failed_in_setup:
+            self.rows.append(self._row(item, call))
+        return report
+
+    def _row(self, item: pytest.Item, call: pytest.CallInfo[None]) -> CheckResult:
+        marker = item.get_closest_marker("rule")
+        item_id = marker.kwargs.get("item", "") if marker else ""
+        hint = (marker.kwargs.get("hint") if marker else "") or self.exercise.hints[0]
+        function = getattr(item, "function", None)
+        doc = (getattr(function, "__doc__", None) or "").strip().splitlines()
+        name = doc[0] if doc else item.name.removeprefix("test_").replace("_", " ")
+        row = CheckResult(
+            name=name,
+            rule=item_id,
+            rule_text=self.registry.catalog.get(item_id, ""),
+            status="passed",
+            hint=hint,
+            hidden=str(item.path) in self.hidden_paths,
+            kind="contract" if "contract" in item.keywords else "behaviour",
+        )
+        if call.excinfo is not None:
+            row.status = "failed"
+            error = _first_leaf(call.excinfo.value)
+            row.message = self._explain(error)
+            row.traceback = learner_code.format_traceback(error)
+        return row
+
+    def _explain(self, error: BaseException) -> str:
+        if isinstance(error, CheckFailed | BlockedEventLoop | CheckTimeout):
+            text = str(error)
+        elif isinstance(error, pytest.fail.Exception):
+            text = error.msg
+        else:
+            text = "Your code raised " + learner_code.describe_error(
+                error, self.loaded_learner.filename
+            )
+        notes = [n for n in getattr(error, "__notes__", ()) if n.startswith("Falsifying")]
+        if notes:
+            text += "\n" + "\n".join(notes)
+        return text
+
+
+def _first_leaf(error: BaseException) -> BaseException:
+    while isinstance(error, BaseExceptionGroup) and error.exceptions:
+        error = error.exceptions[0]
+    return error

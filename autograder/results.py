@@ -1,0 +1,119 @@
+"""What a check run produces: one row per check, and a verdict for the exercise.
+
+The same objects serve the notebook (rendered as one screen of HTML or text), the command line
+(JSON) and grading (points). The JSON follows the shape of Exercism's runner results: a
+status, and per check its name, rule, status and message.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+Status = Literal["passed", "failed", "error"]
+
+
+@dataclass
+class CheckResult:
+    name: str
+    rule: str  # a catalog item id, or a tool's rule code such as ruff's ASYNC251
+    rule_text: str
+    status: Status
+    message: str = ""  # what was observed; empty when the check passed
+    hint: str = ""
+    kind: Literal["behaviour", "static", "warnings", "runs", "contract"] = "behaviour"
+    hidden: bool = False
+    traceback: str = ""  # raw detail, shown only when the learner asks for it
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+
+@dataclass
+class ExerciseResult:
+    exercise_id: str
+    checks: list[CheckResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def status(self) -> Status:
+        if any(check.status == "error" for check in self.checks):
+            return "error"
+        if not self.checks or any(check.status == "failed" for check in self.checks):
+            return "failed"
+        return "passed"
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+    def failures(self) -> list[CheckResult]:
+        return [check for check in self.checks if not check.passed]
+
+    def to_json(self, *, include_tracebacks: bool = False) -> dict[str, object]:
+        rows = []
+        for check in self.checks:
+            row = asdict(check)
+            if not include_tracebacks:
+                row.pop("traceback")
+            rows.append(row)
+        return {
+            "exercise": self.exercise_id,
+            "status": self.status,
+            "seconds": round(self.seconds, 3),
+            "checks": rows,
+        }
+
+    # --- rendering: one screen, no raw tracebacks unless asked -------------------------------
+
+    def render_text(self, *, show_tracebacks: bool = False) -> str:
+        passed = sum(check.passed for check in self.checks)
+        verdict = "PASSED" if self.passed else "NOT YET"
+        lines = [f"{self.exercise_id}: {verdict} ({passed}/{len(self.checks)} checks)"]
+        for check in self.checks:
+            mark = "✔" if check.passed else "✘"
+            lines.append(f"  {mark} {check.name}  [{check.rule}] {check.rule_text}")
+            if not check.passed:
+                lines.extend(f"      {line}" for line in check.message.splitlines())
+                if check.hint:
+                    lines.append(f"      hint: {check.hint}")
+                if show_tracebacks and check.traceback:
+                    lines.extend(f"      | {line}" for line in check.traceback.splitlines())
+        if self.passed:
+            lines.append("All checks pass. Compare with the reference when you are ready.")
+        return "\n".join(lines)
+
+    def render_html(self, *, show_tracebacks: bool = False) -> str:
+        passed = sum(check.passed for check in self.checks)
+        colour = "#1a7f37" if self.passed else "#b42318"
+        verdict = "Passed" if self.passed else "Not yet"
+        rows = []
+        for check in self.checks:
+            mark = "✔" if check.passed else "✘"
+            detail = ""
+            if not check.passed:
+                detail = f"<div class='wb-observed'>{_pre(check.message)}</div>"
+                if check.hint:
+                    detail += f"<div class='wb-hint'><b>Hint:</b> {html.escape(check.hint)}</div>"
+                if show_tracebacks and check.traceback:
+                    detail += f"<details open><summary>traceback</summary>{_pre(check.traceback)}</details>"
+            rows.append(
+                "<tr>"
+                f"<td style='color:{'#1a7f37' if check.passed else '#b42318'}'>{mark}</td>"
+                f"<td><b>{html.escape(check.name)}</b><br><small><code>{html.escape(check.rule)}</code> "
+                f"{html.escape(check.rule_text)}</small>{detail}</td>"
+                "</tr>"
+            )
+        return (
+            f"<div class='wb-result' data-exercise='{html.escape(self.exercise_id)}' "
+            f"data-status='{self.status}'>"
+            f"<div style='font-weight:bold;color:{colour}'>{html.escape(self.exercise_id)}: {verdict} "
+            f"({passed}/{len(self.checks)} checks)</div>"
+            "<table style='text-align:left'>" + "".join(rows) + "</table></div>"
+        )
+
+
+def _pre(text: str) -> str:
+    return f"<pre style='white-space:pre-wrap;margin:2px 0'>{html.escape(text)}</pre>"

@@ -1,0 +1,25 @@
+from urllib.parse import quote
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from autograder.checkkit import same_answer, rule
+from autograder.proptest import examples
+
+
+@rule("async-1")
+@examples
+@given(report_id=st.integers(min_value=-(2**40), max_value=2**40))
+def test_reports_match_the_reference(learner_client, reference_client, report_id):
+    """any report id gets the reference's answer, without blocking"""
+    url = f"/reports/{report_id}"
+    same_answer(learner_client.get(url), reference_client.get(url), f"GET {url}")
+
+
+@rule("async-1")
+@examples
+@given(report_id=st.text(min_size=1, max_size=8))
+def test_bad_ids_are_rejected_like_the_reference(learner_client, reference_client, report_id):
+    """malformed report ids are rejected as the reference rejects them"""
+    url = f"/reports/{quote(report_id, safe='')}"
+    same_answer(learner_client.get(url), reference_client.get(url), f"GET {url}")
