@@ -16,6 +16,8 @@ from autograder.results import CheckResult
 
 
 class CheckPlugin:
+    """One check run: what is checked, and the rows its checks produce."""
+
     def __init__(
         self,
         exercise: Exercise,
@@ -32,39 +34,10 @@ class CheckPlugin:
         self.rows: list[CheckResult] = []
         self.warnings: list[warnings.WarningMessage] = []
 
-    # --- fixtures ---------------------------------------------------------------------------
-
-    @pytest.fixture(scope="session")
-    def learner(self) -> Any:
-        return self.loaded_learner.module
-
-    @pytest.fixture(scope="session")
-    def reference(self) -> Any:
-        if self.loaded_reference is None:
-            pytest.fail("hidden checks need the reference; run them with hidden=True")
-        return self.loaded_reference.module
-
-    @pytest.fixture(scope="session")
-    def learner_app(self, learner: Any) -> Any:
-        return learner_app_of(learner)
-
-    @pytest.fixture(scope="session")
-    def reference_app(self, reference: Any) -> Any:
-        return reference.app
-
-    @pytest.fixture(scope="session")
-    def learner_client(self, learner: Any, learner_app: Any) -> Iterator[AppClient]:
-        client = AppClient(learner_app, scanned=learner, label="your app")
-        yield client
-        client.close()
-
-    @pytest.fixture(scope="session")
-    def reference_client(self, reference: Any, reference_app: Any) -> Iterator[AppClient]:
-        client = AppClient(reference_app, scanned=reference, label="the reference")
-        yield client
-        client.close()
-
     # --- hooks ------------------------------------------------------------------------------
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.stash[RUN] = self
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Iterator[None]:
@@ -119,6 +92,53 @@ class CheckPlugin:
         if notes:
             text += "\n" + "\n".join(notes)
         return text
+
+
+RUN = pytest.StashKey[CheckPlugin]()
+
+
+def _run(request: pytest.FixtureRequest) -> CheckPlugin:
+    return request.config.stash[RUN]
+
+
+# --- fixtures: module-level, as pytest wants session fixtures; the run supplies their data ---
+
+
+@pytest.fixture(scope="session")
+def learner(request: pytest.FixtureRequest) -> Any:
+    return _run(request).loaded_learner.module
+
+
+@pytest.fixture(scope="session")
+def reference(request: pytest.FixtureRequest) -> Any:
+    loaded = _run(request).loaded_reference
+    if loaded is None:
+        pytest.fail("hidden checks need the reference; run them with hidden=True")
+    return loaded.module
+
+
+@pytest.fixture(scope="session")
+def learner_app(learner: Any) -> Any:
+    return learner_app_of(learner)
+
+
+@pytest.fixture(scope="session")
+def reference_app(reference: Any) -> Any:
+    return reference.app
+
+
+@pytest.fixture(scope="session")
+def learner_client(learner: Any, learner_app: Any) -> Iterator[AppClient]:
+    client = AppClient(learner_app, scanned=learner, label="your app")
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def reference_client(reference: Any, reference_app: Any) -> Iterator[AppClient]:
+    client = AppClient(reference_app, scanned=reference, label="the reference")
+    yield client
+    client.close()
 
 
 def _first_leaf(error: BaseException) -> BaseException:

@@ -21,6 +21,7 @@ import pytest
 
 from autograder import learner as learner_code
 from autograder import registry as registry_module
+from autograder import plugin as check_fixtures
 from autograder.plugin import CheckPlugin
 from autograder.results import CheckResult, ExerciseResult
 from autograder.review import Finding, ReviewUnavailable, review
@@ -95,7 +96,7 @@ def _run(
     )
     args = [*PYTEST_ARGS, "-c", str(PYTEST_INI), "--rootdir", str(PYTEST_INI.parent)]
     args += [str(path) for path in paths]
-    exit_code = _pytest_thread().submit(pytest.main, args, plugins=[plugin]).result()
+    exit_code = _pytest_thread().submit(pytest.main, args, plugins=[plugin, check_fixtures]).result()
     if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         raise RuntimeError(f"the checks for {exercise.id} could not run (pytest exit {exit_code!r})")
     result.checks.extend(plugin.rows)

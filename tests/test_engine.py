@@ -1,0 +1,127 @@
+"""The check engine's own behaviour, on small sources written for the async-sleep exercise."""
+
+import json
+import subprocess
+import sys
+
+from autograder import driver
+from autograder.runner import run_checks
+from autograder.registry import load
+
+HEADER = """
+import asyncio
+import time
+
+from fastapi import FastAPI
+from pydantic import BaseModel
+
+app = FastAPI()
+
+
+class Report(BaseModel):
+    id: int
+    title: str
+"""
+
+GOOD_ENDPOINT = """
+@app.get("/reports/{report_id}")
+async def read_report(report_id: int) -> Report:
+    await asyncio.sleep(0)
+    return Report(id=report_id, title=f"Report {report_id}")
+"""
+
+
+def test_a_cell_that_does_not_run_gets_one_row_naming_the_line():
+    source = HEADER + "\nundefined_name + 1\n"
+    line = source.splitlines().index("undefined_name + 1") + 1
+    result = run_checks("async-sleep", source)
+    assert [c.kind for c in result.checks] == ["runs"]
+    assert "NameError" in result.checks[0].message
+    assert f"line {line}: undefined_name + 1" in result.checks[0].message
+
+
+def test_a_syntax_error_is_reported_with_its_line():
+    result = run_checks("async-sleep", "def broken(:\n    pass\n")
+    assert result.checks[0].kind == "runs"
+    assert "SyntaxError on line 1" in result.checks[0].message
+
+
+def test_blocking_hidden_behind_a_broad_except_is_still_reported():
+    source = HEADER + """
+@app.get("/reports/{report_id}")
+async def read_report(report_id: int) -> Report:
+    try:
+        time.sleep(0.001)
+    except Exception:
+        pass
+    return Report(id=report_id, title=f"Report {report_id}")
+"""
+    result = run_checks("async-sleep", source)
+    messages = [c.message for c in result.failures()]
+    assert any("`time.sleep` called in `async def read_report`" in m for m in messages), messages
+
+
+def test_a_coroutine_never_awaited_becomes_a_failing_row():
+    source = HEADER + GOOD_ENDPOINT + """
+async def audit() -> None:
+    await asyncio.sleep(0)
+
+
+@app.get("/audit")
+async def start_audit() -> dict[str, str]:
+    audit()
+    return {"status": "queued"}
+"""
+    from autograder.driver import AppClient
+    from autograder import learner
+
+    loaded = learner.load("async-sleep", source)
+    client = AppClient(loaded.module.app, scanned=loaded.module, label="test")
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert client.get("/audit").status_code == 200
+    client.close()
+    assert any("never awaited" in str(w.message) for w in caught)
+
+
+def test_an_endpoint_that_never_yields_times_out_with_a_clear_message(monkeypatch):
+    monkeypatch.setattr(driver, "REQUEST_TIMEOUT_SECONDS", 1.0)
+    source = HEADER + """
+@app.get("/reports/{report_id}")
+async def read_report(report_id: int) -> Report:
+    while True:
+        await asyncio.sleep(0.01)
+"""
+    result = run_checks("async-sleep", source)
+    messages = " ".join(c.message for c in result.failures())
+    assert "did not answer within 1 s" in messages
+
+
+def test_checks_give_machine_readable_rows():
+    result = run_checks("async-sleep", load().exercise("async-sleep").starter_source())
+    data = json.loads(json.dumps(result.to_json()))
+    assert data["status"] == "failed"
+    for row in data["checks"]:
+        assert {"name", "rule", "status", "message"} <= row.keys()
+    failing = [row for row in data["checks"] if row["status"] == "failed"]
+    assert any(row["rule"] == "ASYNC251" for row in failing)
+    assert any(row["rule"] == "async-1" and "blocked the event loop" in row["message"] for row in failing)
+
+
+def test_the_check_command_reads_a_file_and_exits_nonzero_on_failure(tmp_path):
+    source = tmp_path / "answer.py"
+    source.write_text(load().exercise("async-sleep").reference_source())
+    ok = subprocess.run(
+        [sys.executable, "-m", "autograder", "check", "async-sleep", str(source), "--json"],
+        capture_output=True, text=True,
+    )
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert json.loads(ok.stdout)["status"] == "passed"
+    missing = subprocess.run(
+        [sys.executable, "-m", "autograder", "check", "async-sleep", str(tmp_path / "nope.py")],
+        capture_output=True, text=True,
+    )
+    assert missing.returncode == 2
+    assert "Pass the path of a .py file" in missing.stderr
