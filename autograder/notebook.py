@@ -26,6 +26,10 @@ class ExerciseNotRun(Exception):
         return [f"{type(self).__name__}: {self}"]
 
 
+class WorkbookError(Exception):
+    pass
+
+
 class ExerciseNotPassed(Exception):
     def __init__(self, result: ExerciseResult) -> None:
         self.result = result
@@ -70,7 +74,13 @@ def check(exercise_id: str, *, traceback: bool = False) -> None:
             f"Run the exercise cell for {exercise_id} first (the one that starts with "
             f"%%exercise {exercise_id}), then run this check again."
         )
-    result = run_checks(exercise_id, source)
+    try:
+        result = run_checks(exercise_id, source)
+    except Exception as error:  # the workbook's own failure, never the learner's
+        raise WorkbookError(
+            f"The checks for {exercise_id} could not run: {error}. This is a fault in the "
+            "workbook, not in your code; restart the kernel and try again, and report it if it stays."
+        ) from error
     last_result = result
     display(
         {

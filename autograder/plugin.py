@@ -79,11 +79,25 @@ class CheckPlugin:
             row.traceback = learner_code.format_traceback(error)
         return row
 
+    def _raised_in_check_code(self, error: BaseException) -> bool:
+        """True when the learner's code is nowhere in the traceback and a check file raised."""
+        filename = self.loaded_learner.filename
+        if learner_code.innermost_frame_in(error.__traceback__, filename) is not None:
+            return False
+        innermost = _innermost_filename(error)
+        checks = {str(self.exercise.checks_path), str(self.exercise.hidden_checks_path)}
+        return innermost in checks
+
     def _explain(self, error: BaseException) -> str:
         if isinstance(error, CheckFailed | BlockedEventLoop | CheckTimeout):
             text = str(error)
         elif isinstance(error, pytest.fail.Exception):
             text = error.msg
+        elif self._raised_in_check_code(error):
+            text = (
+                "The check itself failed, not your code (please report this): "
+                + learner_code.describe_error(error, self.loaded_learner.filename)
+            )
         else:
             text = "Your code raised " + learner_code.describe_error(
                 error, self.loaded_learner.filename
@@ -139,6 +153,15 @@ def reference_client(reference: Any, reference_app: Any) -> Iterator[AppClient]:
     client = AppClient(reference_app, scanned=reference, label="the reference")
     yield client
     client.close()
+
+
+def _innermost_filename(error: BaseException) -> str:
+    tb = error.__traceback__
+    filename = ""
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        tb = tb.tb_next
+    return filename
 
 
 def _first_leaf(error: BaseException) -> BaseException:

@@ -172,35 +172,53 @@ def _warning_rows(
                 kind="warnings",
             )
         ]
-    rows = []
-    for text, caught in relevant.items():
-        never_awaited = "never awaited" in text
-        where = f"line {caught.lineno}: " if caught.filename == loaded.filename else ""
-        rows.append(
-            CheckResult(
-                name="a coroutine was never awaited" if never_awaited else "deprecated API used",
-                rule="async-5" if never_awaited else caught.category.__name__,
-                rule_text=(
-                    "Every coroutine is awaited."
-                    if never_awaited
-                    else "Write code for the library version you run: no deprecated calls."
-                ),
-                status="failed",
-                message=f"{where}{caught.category.__name__}: {text.strip().splitlines()[0]}",
-                hint=(
-                    "Calling an async function only creates a coroutine; `await` it."
-                    if never_awaited
-                    else "The warning names the modern replacement; use it."
-                ),
-                kind="warnings",
-            )
-        )
-    return rows
+    return [_warning_row(text, caught, loaded.filename) for text, caught in relevant.items()]
+
+
+# name, rule text and hint for each kind of warning that fails a check
+_NEVER_AWAITED = (
+    "a coroutine was never awaited",
+    "Every coroutine is awaited.",
+    "Calling an async function only creates a coroutine; `await` it.",
+)
+_DEPRECATED = (
+    "deprecated API used",
+    "Write code for the library version you run: no deprecated calls.",
+    "The warning names the modern replacement; use it.",
+)
+_LIBRARY_WARNING = (
+    "the library warned about this code",
+    "Code that makes its own libraries warn is not finished.",
+    "Read the warning: it says what the library expected instead.",
+)
+
+
+def _warning_row(text: str, caught: warnings.WarningMessage, filename: str) -> CheckResult:
+    never_awaited = "never awaited" in text
+    if never_awaited:
+        name, rule_text, hint = _NEVER_AWAITED
+    elif issubclass(caught.category, DeprecationWarning | PendingDeprecationWarning):
+        name, rule_text, hint = _DEPRECATED
+    else:
+        name, rule_text, hint = _LIBRARY_WARNING
+    where = f"line {caught.lineno}: " if caught.filename == filename else ""
+    return CheckResult(
+        name=name,
+        rule="async-5" if never_awaited else caught.category.__name__,
+        rule_text=rule_text,
+        status="failed",
+        message=f"{where}{caught.category.__name__}: {' '.join(text.split())}",
+        hint=hint,
+        kind="warnings",
+    )
 
 
 def _is_relevant(caught: warnings.WarningMessage, filename: str) -> bool:
     if issubclass(caught.category, RuntimeWarning):
         return "never awaited" in str(caught.message)
+    if caught.category is UserWarning:
+        # pydantic says so when a model uses Pydantic 1 names ("orm_mode has been renamed").
+        return caught.filename == filename or "/pydantic/" in caught.filename
     if not issubclass(caught.category, DeprecationWarning | PendingDeprecationWarning):
         return False
     # Deprecations the learner's own code triggered: pydantic and FastAPI point their

@@ -1,0 +1,76 @@
+import json
+from urllib.parse import quote
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from autograder.checkkit import require, rule, same_answer
+from autograder.proptest import examples
+
+search_text = st.one_of(st.text(max_size=60), st.sampled_from(["dun", "le guin", "ASIMOV", "the", "x" * 50]))
+limits = st.one_of(st.none(), st.integers(min_value=-3, max_value=130), st.text(max_size=3))
+reviews = st.fixed_dictionaries(
+    {},
+    optional={
+        "rating": st.one_of(st.integers(min_value=-2, max_value=8), st.text(max_size=2)),
+        "comment": st.one_of(st.text(max_size=10), st.just("y" * 500), st.just("y" * 501)),
+    },
+)
+
+
+@rule("security-7")
+@examples
+@given(q=st.one_of(st.none(), search_text), limit=limits)
+def test_any_search_gets_the_reference_answer(learner_client, reference_client, q, limit):
+    """any search text and limit get the reference's answer"""
+    params = {key: value for key, value in (("q", q), ("limit", limit)) if value is not None}
+    url = "/books/search" + ("?" + "&".join(f"{k}={quote(str(v), safe='')}" for k, v in params.items()) if params else "")
+    same_answer(learner_client.get(url), reference_client.get(url), f"GET {url}")
+
+
+@rule("security-7")
+@examples
+@given(book_id=st.integers(min_value=-20, max_value=20), review=reviews)
+def test_any_review_gets_the_reference_answer(learner_client, reference_client, book_id, review):
+    """any book id and review get the reference's answer"""
+    url = f"/books/{book_id}"
+    same_answer(learner_client.get(url), reference_client.get(url), f"GET {url}")
+    url += "/reviews"
+    same_answer(
+        learner_client.post(url, json=review),
+        reference_client.post(url, json=review),
+        f"POST {url} with {json.dumps(review)}",
+    )
+
+
+KEYS = ("type", "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "default")
+
+
+def _documented(app):
+    spec = app.openapi()
+    found = {}
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            for parameter in operation.get("parameters", []):
+                schema = parameter.get("schema", {})
+                found[f"{method.upper()} {path} {parameter['in']} {parameter['name']}"] = (
+                    parameter.get("required", False),
+                    {k: schema[k] for k in KEYS if k in schema},
+                )
+    body = spec["paths"].get("/books/{book_id}/reviews", {}).get("post", {}).get("requestBody", {})
+    ref = body.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref", "")
+    review = spec.get("components", {}).get("schemas", {}).get(ref.rsplit("/", 1)[-1], {})
+    for name, schema in review.get("properties", {}).items():
+        found[f"review field {name}"] = (name in review.get("required", []), {k: schema[k] for k in KEYS if k in schema})
+    return found
+
+
+@rule("pydantic-4")
+def test_the_documented_contract_matches_the_reference(learner_app, reference_app):
+    """every documented parameter and review field matches the reference's"""
+    mine, theirs = _documented(learner_app), _documented(reference_app)
+    lines = []
+    for key in sorted(set(mine) | set(theirs)):
+        if mine.get(key) != theirs.get(key):
+            lines.append(f"{key}: yours is documented as {json.dumps(mine.get(key))}, the reference's as {json.dumps(theirs.get(key))} (required, schema).")
+    require(not lines, "\n".join(lines))

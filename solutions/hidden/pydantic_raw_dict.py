@@ -1,0 +1,107 @@
+import json
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from autograder.checkkit import expect_status, require, rule, same_answer
+from autograder.proptest import examples
+
+names = st.one_of(st.text(max_size=110), st.integers(), st.none())
+emails = st.one_of(st.emails(), st.text(max_size=20), st.just("ada@example.org"))
+ages = st.one_of(st.integers(min_value=-5, max_value=200), st.none(), st.text(max_size=3))
+payloads = st.fixed_dictionaries(
+    {},
+    optional={"name": names, "email": emails, "age": ages, "is_admin": st.booleans()},
+)
+valid_users = st.fixed_dictionaries(
+    {
+        "name": st.text(min_size=1, max_size=100),
+        "email": st.sampled_from(["ada@example.org", "grace.hopper@navy.mil", "a+b@c-d.io"]),
+    },
+    optional={"age": st.one_of(st.integers(min_value=0, max_value=150), st.none())},
+)
+
+
+@rule("security-1")
+@examples
+@given(payload=payloads)
+def test_any_body_gets_the_reference_answer(learner_client, reference_client, payload):
+    """any user body is accepted or rejected as the reference does"""
+    line = f"POST /users with {json.dumps(payload)}"
+    same_answer(
+        learner_client.post("/users", json=payload),
+        reference_client.post("/users", json=payload),
+        line,
+        ignore_keys=("id",),
+    )
+
+
+@rule("security-1")
+@examples
+@given(raw=st.one_of(st.just("[]"), st.just('"ada"'), st.just("null"), st.just("{")))
+def test_bodies_that_are_not_objects_are_rejected(learner_client, reference_client, raw):
+    """a body that is not a JSON object is rejected like the reference rejects it"""
+    headers = {"content-type": "application/json"}
+    same_answer(
+        learner_client.post("/users", content=raw, headers=headers),
+        reference_client.post("/users", content=raw, headers=headers),
+        f"POST /users with the body {raw}",
+    )
+
+
+@rule("pydantic-1")
+@examples
+@given(user=valid_users)
+def test_a_created_user_reads_back(learner_client, reference_client, user):
+    """a created user reads back exactly as created"""
+    created = learner_client.post("/users", json=user)
+    expect_status(created, 201, f"POST /users with {json.dumps(user)}")
+    user_id = created.json()["id"]
+    reference_id = reference_client.post("/users", json=user).json()["id"]
+    same_answer(
+        learner_client.get(f"/users/{user_id}"),
+        reference_client.get(f"/users/{reference_id}"),
+        f"GET /users/{user_id} after creating {json.dumps(user)}",
+        ignore_keys=("id",),
+    )
+    same_answer(
+        learner_client.get("/users/987654"),
+        reference_client.get("/users/987654"),
+        "GET /users/987654 (no such user)",
+    )
+
+
+def _body_schema(app, path):
+    spec = app.openapi()
+    operation = spec["paths"][path]["post"]
+    schema = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+    return _resolve(schema, spec)
+
+
+def _resolve(schema, spec):
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        schema = spec["components"]["schemas"][name]
+    return schema
+
+
+def _constraints(schema, spec):
+    keys = ("type", "minLength", "maxLength", "pattern", "minimum", "maximum", "anyOf")
+    properties = {
+        name: {k: v for k, v in _resolve(prop, spec).items() if k in keys}
+        for name, prop in schema.get("properties", {}).items()
+    }
+    return properties, sorted(schema.get("required", []))
+
+
+@rule("security-1")
+def test_the_documented_body_matches_the_reference(learner_app, reference_app):
+    """the documented request body states the same rules as the reference's"""
+    mine = _constraints(_body_schema(learner_app, "/users"), learner_app.openapi())
+    theirs = _constraints(_body_schema(reference_app, "/users"), reference_app.openapi())
+    require(
+        mine == theirs,
+        f"The OpenAPI schema of POST /users documents the fields {json.dumps(mine[0])} "
+        f"(required: {mine[1]}); the reference documents {json.dumps(theirs[0])} "
+        f"(required: {theirs[1]}).",
+    )

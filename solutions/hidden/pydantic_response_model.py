@@ -1,0 +1,46 @@
+import json
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from autograder.checkkit import require, rule, same_answer
+from autograder.proptest import examples
+
+
+@rule("pydantic-2")
+@examples
+@given(user_id=st.one_of(st.integers(min_value=-3, max_value=5), st.integers()))
+def test_any_user_id_gets_the_reference_answer(learner_client, reference_client, user_id):
+    """any user id gets the reference's answer"""
+    url = f"/users/{user_id}"
+    same_answer(learner_client.get(url), reference_client.get(url), f"GET {url}")
+
+
+@rule("pydantic-2")
+def test_the_list_matches_the_reference(learner_client, reference_client):
+    """the user list matches the reference's"""
+    same_answer(learner_client.get("/users"), reference_client.get("/users"), "GET /users")
+
+
+def _documented(app, path):
+    spec = app.openapi()
+    schema = spec["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    shape = schema.get("type") or ("object" if "$ref" in schema else "nothing")
+    if shape == "array":
+        shape, schema = "array", schema.get("items", {})
+    if "$ref" in schema:
+        schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    properties = {name: prop.get("type") for name, prop in schema.get("properties", {}).items()}
+    return shape, properties, sorted(schema.get("required", []))
+
+
+@rule("mandate-4")
+def test_the_documented_responses_match_the_reference(learner_app, reference_app):
+    """the OpenAPI response schemas document what the reference documents"""
+    for path in ("/users", "/users/{user_id}"):
+        mine, theirs = _documented(learner_app, path), _documented(reference_app, path)
+        require(
+            mine == theirs,
+            f"The OpenAPI 200 response of GET {path} documents {json.dumps(mine)} "
+            f"(shape, fields, required); the reference documents {json.dumps(theirs)}.",
+        )

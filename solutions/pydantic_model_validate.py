@@ -1,0 +1,86 @@
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+from fastapi import FastAPI, HTTPException, Request, Response
+from pydantic import BaseModel, Field, ValidationError
+
+logger = logging.getLogger(__name__)
+logger.addHandler(logging.NullHandler())  # the application decides where logs go
+
+# What the supplier sends at start-up: JSON text, not always clean.
+SUPPLIER_FEED = """[
+  {"sku": "KT-100", "name": "Kettle", "price_cents": 2999, "cost_cents": 1800},
+  {"sku": "TS-200", "name": "Toaster", "price_cents": "3499", "cost_cents": 2100},
+  {"sku": "MG-300", "name": "Mug", "price_cents": "free", "cost_cents": 150},
+  {"sku": "BL-400", "name": "Blender", "price_cents": 8999, "cost_cents": 5200}
+]"""
+
+
+class ItemPublic(BaseModel):
+    sku: str
+    name: str
+    price_cents: Annotated[int, Field(ge=0)]
+
+
+class Item(ItemPublic):
+    cost_cents: Annotated[int, Field(ge=0)]  # internal: never in a response
+
+
+class ItemPatch(BaseModel):
+    """A partial update: fields that are absent or null stay as they are."""
+
+    name: str | None = None
+    price_cents: Annotated[int, Field(ge=0)] | None = None
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    items = {}
+    for row in json.loads(SUPPLIER_FEED):
+        try:
+            item = Item.model_validate(row)
+        except ValidationError:
+            logger.warning("skipping malformed feed row %s", row.get("sku"))
+            continue
+        items[item.sku] = item
+    app.state.items = items
+    yield
+
+
+app = FastAPI(lifespan=lifespan)
+
+
+def find_item(request: Request, sku: str) -> Item:
+    item = request.app.state.items.get(sku)
+    if item is None:
+        raise HTTPException(status_code=404, detail="Item not found")
+    return item
+
+
+@app.get("/items")
+async def list_items(request: Request) -> list[ItemPublic]:
+    return list(request.app.state.items.values())
+
+
+@app.get("/items/export")
+async def export_items(request: Request) -> Response:
+    lines = [item.model_dump_json(exclude={"cost_cents"}) for item in request.app.state.items.values()]
+    return Response("\n".join(lines), media_type="application/x-ndjson")
+
+
+@app.get("/items/{sku}")
+async def read_item(sku: str, request: Request) -> ItemPublic:
+    return find_item(request, sku)
+
+
+@app.patch("/items/{sku}")
+async def update_item(sku: str, patch: ItemPatch, request: Request) -> ItemPublic:
+    item = find_item(request, sku)
+    # Validating the merged data keeps every rule of Item in force after the update.
+    changes = patch.model_dump(exclude_none=True)
+    updated = Item.model_validate(item.model_dump() | changes)
+    request.app.state.items[sku] = updated
+    return updated
