@@ -15,7 +15,8 @@ into a message that names the learner's line. Fixtures (from ``autograder.plugin
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import httpx
@@ -114,6 +115,38 @@ def _strip(value: Any, ignored: set[str]) -> Any:
     if isinstance(value, list):
         return [_strip(v, ignored) for v in value]
     return value
+
+
+# --- counting what the code under check builds ------------------------------------------------
+
+
+@contextmanager
+def new_clients_counted() -> Iterator[list[str]]:
+    """Names of the HTTP clients constructed while the block runs.
+
+    A pooled client is built once, by the lifespan, before any check runs; one built during a
+    request means a fresh connection pool per request. ``requests.get`` builds a Session.
+    """
+    import requests  # only the checks that count clients pay for importing requests
+
+    opened: list[str] = []
+    classes = (httpx.Client, httpx.AsyncClient, requests.Session)
+    originals = {cls: cls.__init__ for cls in classes}
+
+    def counting(cls: type, original: Callable[..., None]) -> Callable[..., None]:
+        def __init__(self: object, *args: Any, **kwargs: Any) -> None:
+            opened.append(f"{cls.__module__.split('.')[0]}.{cls.__name__}")
+            original(self, *args, **kwargs)
+
+        return __init__
+
+    for cls, original in originals.items():
+        cls.__init__ = counting(cls, original)  # type: ignore[method-assign]
+    try:
+        yield opened
+    finally:
+        for cls, original in originals.items():
+            cls.__init__ = original  # type: ignore[method-assign]
 
 
 # --- contract helpers -------------------------------------------------------------------------

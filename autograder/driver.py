@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import linecache
 import threading
 import time
 import types
@@ -41,17 +42,26 @@ class CheckTimeout(Exception):
 class BlockedEventLoop(Exception):
     """A request made the app call something that blocks its event loop."""
 
-    def __init__(self, request_line: str, blocking_call: str, origin: str) -> None:
+    def __init__(self, request_line: str, blocking_call: str, origin: Origin) -> None:
         self.request_line = request_line
         self.blocking_call = blocking_call
-        self.origin = origin
-        super().__init__(f"{request_line} blocked the event loop: `{blocking_call}` {origin}")
+        self.origin = origin.text
+        self.line = origin.line  # where in the learner's code the blocking call was made
+        self.code = origin.code
+        super().__init__(f"{request_line} blocked the event loop: `{blocking_call}` {origin.text}")
+
+
+@dataclass
+class Origin:
+    text: str  # "called in `def helper` (line 5: ...), which `async def endpoint` calls (...)"
+    line: int | None = None
+    code: str = ""
 
 
 @dataclass
 class _BlockingEvent:
     call: str
-    origin: str
+    origin: Origin
 
 
 class _BlockingRecorder:
@@ -89,7 +99,7 @@ class _RecordedBlockingError(blockbuster_module.BlockingError):
 blockbuster_module.BlockingError = _RecordedBlockingError
 
 
-def describe_origin(frame: types.FrameType | None, filename: str) -> str:
+def describe_origin(frame: types.FrameType | None, filename: str) -> Origin:
     """Name the learner's function that made the blocking call, and the async def it ran in."""
     own_frames: list[types.FrameType] = []
     while frame is not None:
@@ -97,15 +107,22 @@ def describe_origin(frame: types.FrameType | None, filename: str) -> str:
             own_frames.append(frame)
         frame = frame.f_back
     if not own_frames:
-        return "(called from library code)"
+        return Origin("(called from library code)")
     innermost = own_frames[0]
-    text = f"called in {_signature(innermost)} (line {innermost.f_lineno})"
+    text = f"called in {_signature(innermost)} ({_where(innermost)})"
     if not _is_async(innermost):
         for outer in own_frames[1:]:
             if _is_async(outer):
-                text += f", which {_signature(outer)} calls (line {outer.f_lineno})"
+                text += f", which {_signature(outer)} calls ({_where(outer)})"
                 break
-    return text
+    code = linecache.getline(filename, innermost.f_lineno).strip()
+    return Origin(text, innermost.f_lineno, code)
+
+
+def _where(frame: types.FrameType) -> str:
+    """`line 18: time.sleep(DELAY)`: the line number and, when known, the code on it."""
+    code = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
+    return f"line {frame.f_lineno}: {code}" if code else f"line {frame.f_lineno}"
 
 
 def _is_async(frame: types.FrameType) -> bool:
@@ -258,7 +275,11 @@ class AppClient:
                     "the code never returns or never yields to the event loop."
                 )
                 raise CheckTimeout(self._broken) from None
-            except blockbuster_module.BlockingError:
+            except Exception:
+                # Code under check (or a library it calls) may turn blockbuster's error into
+                # another exception; a recorded blocking call is the real story then.
+                if not _recorder.events:
+                    raise
                 result = None
             finally:
                 _recorder.filename = None

@@ -143,14 +143,15 @@ def reference_app(reference: Any) -> Any:
 
 @pytest.fixture(scope="session")
 def learner_client(learner: Any, learner_app: Any) -> Iterator[AppClient]:
-    client = AppClient(learner_app, scanned=learner, label="your app")
+    # Started here, so that no check times the app's start-up as part of its first request.
+    client = AppClient(learner_app, scanned=learner, label="your app").start()
     yield client
     client.close()
 
 
 @pytest.fixture(scope="session")
 def reference_client(reference: Any, reference_app: Any) -> Iterator[AppClient]:
-    client = AppClient(reference_app, scanned=reference, label="the reference")
+    client = AppClient(reference_app, scanned=reference, label="the reference").start()
     yield client
     client.close()
 

@@ -19,6 +19,7 @@ import re
 import socket
 import threading
 import time
+import zlib
 from collections.abc import AsyncIterator, Callable
 from functools import cache
 from typing import Annotated, Any, Literal
@@ -102,7 +103,7 @@ def build_llm_service() -> FastAPI:
     @service.post("/v1/chat/completions", response_model=None)
     async def chat_completions(body: ChatCompletionRequest) -> StreamingResponse | dict[str, Any]:
         tokens = reply_tokens(_last_user_message(body))
-        completion_id = f"chatcmpl-{abs(hash(tuple(tokens))) % 10**8:08d}"
+        completion_id = f"chatcmpl-{zlib.crc32(''.join(tokens).encode()):08x}"
         if not body.stream:
             return {
                 "id": completion_id,
@@ -152,7 +153,9 @@ _start_lock = threading.Lock()
 @cache
 def _serve_on_loopback(name: str, build: Callable[[], FastAPI]) -> str:
     """Start ``build()`` under uvicorn on 127.0.0.1 in a daemon thread; return its base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on sockets that name their protocol,
+    # and without it every keep-alive response waits 40 ms for a delayed ACK.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))  # the OS picks a free port
     host, port = sock.getsockname()

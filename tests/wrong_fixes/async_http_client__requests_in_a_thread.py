@@ -1,9 +1,8 @@
 # expect: requests.Session
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Literal
-
-import asyncio
 
 import httpx
 import requests

@@ -1,0 +1,46 @@
+import time
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from autograder.checkkit import expect_status, require, rule, same_answer
+from autograder.proptest import examples
+
+NOISE_SECONDS = 0.02
+STALL_SHARE = 0.6
+
+# Mostly valid inputs (those are hashed), some that the request model must reject.
+passwords = st.one_of(st.text(min_size=8, max_size=40), st.text(max_size=140))
+salts = st.one_of(st.text(min_size=8, max_size=24), st.text(max_size=70))
+
+
+@rule("ready-3")
+def test_a_burst_of_derivations_never_stalls_the_loop(learner_client):
+    """the loop keeps turning during each of several derivations (measured)"""
+    # Measured outside hypothesis on purpose: shrinking a failing timing example would repeat
+    # the slow request hundreds of times and prove nothing more.
+    learner_client.post("/keys/derive", json={})  # starts the app first: start-up is not work
+    for n in range(3):
+        payload = {"password": f"hidden password {n}", "salt": f"hidden salt {n}"}
+        started = time.perf_counter()
+        response, stall = learner_client.loop_lag_during("POST", "/keys/derive", json=payload)
+        seconds = time.perf_counter() - started
+        expect_status(response, 200, "POST /keys/derive")
+        require(
+            stall <= NOISE_SECONDS or stall <= STALL_SHARE * seconds,
+            f"POST /keys/derive took {seconds * 1000:.0f} ms and the event loop stood still for "
+            f"{stall * 1000:.0f} ms of it ({stall / seconds:.0%}).",
+        )
+
+
+@rule("async-2")
+@examples
+@given(password=passwords, salt=salts)
+def test_keys_match_the_reference(learner_client, reference_client, password, salt):
+    """any password and salt get the reference's answer"""
+    payload = {"password": password, "salt": salt}
+    same_answer(
+        learner_client.post("/keys/derive", json=payload),
+        reference_client.post("/keys/derive", json=payload),
+        "POST /keys/derive",
+    )

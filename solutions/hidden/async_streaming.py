@@ -1,0 +1,31 @@
+from hypothesis import given
+from hypothesis import strategies as st
+
+from autograder.checkkit import rule, same_answer
+from autograder.proptest import examples
+
+
+@rule("async-4")
+@examples
+@given(message=st.text(min_size=0, max_size=60))
+def test_streams_match_the_reference(learner_client, reference_client, message):
+    """any message is streamed back as the reference streams it, without blocking"""
+    payload = {"message": message}
+    same_answer(
+        learner_client.post("/chat/stream", json=payload),
+        reference_client.post("/chat/stream", json=payload),
+        f"POST /chat/stream with message {message!r}",
+    )
+
+
+@rule("example-2")
+@examples
+@given(length=st.sampled_from([0, 1999, 2000, 2001, 5000]))
+def test_message_limits_match_the_reference(learner_client, reference_client, length):
+    """message length limits are enforced as the reference enforces them"""
+    payload = {"message": "x" * length}
+    same_answer(
+        learner_client.post("/chat/stream", json=payload),
+        reference_client.post("/chat/stream", json=payload),
+        f"POST /chat/stream with a {length}-character message",
+    )

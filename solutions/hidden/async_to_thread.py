@@ -1,0 +1,37 @@
+from hypothesis import given
+from hypothesis import strategies as st
+
+from autograder.checkkit import rule, same_answer
+from autograder.proptest import examples
+
+addresses = st.one_of(
+    st.text(min_size=0, max_size=210),
+    st.from_regex(r"\A[1-9][0-9]{0,3} [A-Z][a-z]{2,12} (Street|Road|Lane)\Z"),
+)
+
+
+@rule("async-3")
+@examples
+@given(address=addresses)
+def test_lookups_match_the_reference(learner_client, reference_client, address):
+    """any address gets the reference's answer, without blocking"""
+    params = {"address": address}
+    same_answer(
+        learner_client.get("/geocode", params=params),
+        reference_client.get("/geocode", params=params),
+        f"GET /geocode?address={address!r}",
+    )
+
+
+@rule("async-3")
+@examples
+@given(address=addresses)
+def test_repeated_lookups_match_the_reference(learner_client, reference_client, address):
+    """asking twice for an address gives the same answer as the reference"""
+    params = {"address": address}
+    learner_client.get("/geocode", params=params)
+    same_answer(
+        learner_client.get("/geocode", params=params),
+        reference_client.get("/geocode", params=params),
+        f"GET /geocode?address={address!r} (asked twice)",
+    )
