@@ -12,7 +12,7 @@ from __future__ import annotations
 import statistics
 import time
 
-from jupyter_client.manager import start_new_kernel
+from jupyter_client.manager import KernelManager
 
 from autograder import registry as registry_module
 from autograder.lessons import SETUP_SOURCE, check_cell_source, exercise_cell_source
@@ -24,7 +24,12 @@ CELL_TIMEOUT = 120
 
 class Kernel:
     def __init__(self) -> None:
-        self.manager, self.client = start_new_kernel(kernel_name="python3")
+        # ipc: local socket files, so the kernel opens no TCP port (and does not warn about one).
+        self.manager = KernelManager(kernel_name="python3", transport="ipc")
+        self.manager.start_kernel()
+        self.client = self.manager.client()
+        self.client.start_channels()
+        self.client.wait_for_ready(timeout=60)
 
     def run(self, code: str) -> tuple[float, str]:
         """Run a cell; return its wall time and its status (ok or error)."""

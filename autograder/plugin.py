@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -32,21 +31,11 @@ class CheckPlugin:
         self.loaded_reference = reference
         self.hidden_paths = hidden_paths
         self.rows: list[CheckResult] = []
-        self.warnings: list[warnings.WarningMessage] = []
 
     # --- hooks ------------------------------------------------------------------------------
 
     def pytest_configure(self, config: pytest.Config) -> None:
         config.stash[RUN] = self
-
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_call(self, item: pytest.Item) -> Iterator[None]:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                return (yield)
-            finally:
-                self.warnings.extend(caught)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:

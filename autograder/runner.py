@@ -96,13 +96,24 @@ def _run(
     )
     args = [*PYTEST_ARGS, "-c", str(PYTEST_INI), "--rootdir", str(PYTEST_INI.parent)]
     args += [str(path) for path in paths]
-    exit_code = _pytest_thread().submit(pytest.main, args, plugins=[plugin, check_fixtures]).result()
+    exit_code, caught = _pytest_thread().submit(_pytest_recording_warnings, args, plugin).result()
     if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         raise RuntimeError(f"the checks for {exercise.id} could not run (pytest exit {exit_code!r})")
     result.checks.extend(plugin.rows)
     result.checks.extend(_review_rows(exercise, registry, source))
-    result.checks.extend(_warning_rows(exercise, loaded, plugin.warnings))
+    result.checks.extend(_warning_rows(exercise, loaded, caught))
     return result
+
+
+def _pytest_recording_warnings(
+    args: list[str], plugin: CheckPlugin
+) -> tuple[int | pytest.ExitCode, list[warnings.WarningMessage]]:
+    # Recorded around the whole session: the lifespan starts in fixture set-up, on the app's own
+    # thread, and a deprecated call there counts as much as one made during a request.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        exit_code = pytest.main(args, plugins=[plugin, check_fixtures])
+    return exit_code, list(caught)
 
 
 def _review_rows(
