@@ -35,9 +35,7 @@ def expected_text(path: Path) -> str:
 
 
 def mentions(result: ExerciseResult, text: str) -> bool:
-    return any(
-        text in check.message or text == check.rule for check in result.failures()
-    )
+    return any(text in check.message or text == check.rule for check in result.failures())
 
 
 @dataclass
@@ -48,7 +46,9 @@ class VerifyReport:
 
     def render(self) -> str:
         head = f"{'ok ' if not self.problems else 'BAD'} {self.exercise.id}"
-        return "\n".join([head, *(f"    {n}" for n in self.notes), *(f"  ✘ {p}" for p in self.problems)])
+        return "\n".join(
+            [head, *(f"    {n}" for n in self.notes), *(f"  ✘ {p}" for p in self.problems)]
+        )
 
 
 def verify_exercise(exercise: Exercise) -> VerifyReport:

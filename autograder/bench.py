@@ -87,7 +87,8 @@ def check_latency() -> str:
     warm = warm_latencies(exercises)
     print("per exercise: cold s, warm p50 s")
     for exercise in exercises:
-        print(f"  {exercise.id:<28} {cold[exercise.id]:.3f}  {statistics.median(warm[exercise.id]):.3f}")
+        warm_p50 = statistics.median(warm[exercise.id])
+        print(f"  {exercise.id:<28} {cold[exercise.id]:.3f}  {warm_p50:.3f}")
     all_warm = [seconds for series in warm.values() for seconds in series]
     print(f"cold: median {statistics.median(cold.values()):.3f} s over {len(cold)} fresh kernels")
     return (

@@ -62,7 +62,10 @@ def _check(args: argparse.Namespace) -> int:
     try:
         source = args.source.read_text(encoding="utf-8")
     except OSError as error:
-        print(f"Cannot read {args.source}: {error.strerror}. Pass the path of a .py file.", file=sys.stderr)
+        print(
+            f"Cannot read {args.source}: {error.strerror}. Pass the path of a .py file.",
+            file=sys.stderr,
+        )
         return 2
     result = run_checks(args.exercise, source, hidden=args.hidden)
     if args.json:

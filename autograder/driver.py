@@ -47,7 +47,8 @@ class BlockedEventLoop(Exception):
         self.blocking_call = blocking_call
         self.origin = origin.text
         self.line = origin.line  # where in the learner's code the blocking call was made
-        self.code = origin.code
+        self.code = origin.code  # the call expression that blocked
+        self.source_line = origin.source_line  # the whole line it stands on
         super().__init__(f"{request_line} blocked the event loop: `{blocking_call}` {origin.text}")
 
 
@@ -56,6 +57,7 @@ class Origin:
     text: str  # "called in `def helper` (line 5: ...), which `async def endpoint` calls (...)"
     line: int | None = None
     code: str = ""
+    source_line: str = ""
 
 
 @dataclass
@@ -115,14 +117,33 @@ def describe_origin(frame: types.FrameType | None, filename: str) -> Origin:
             if _is_async(outer):
                 text += f", which {_signature(outer)} calls ({_where(outer)})"
                 break
-    code = linecache.getline(filename, innermost.f_lineno).strip()
-    return Origin(text, innermost.f_lineno, code)
+    line, code = _running_expression(innermost)
+    source_line = linecache.getline(filename, line).strip()
+    return Origin(text, line, code, source_line)
 
 
 def _where(frame: types.FrameType) -> str:
-    """`line 18: time.sleep(DELAY)`: the line number and, when known, the code on it."""
-    code = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
-    return f"line {frame.f_lineno}: {code}" if code else f"line {frame.f_lineno}"
+    """`line 18: time.sleep(DELAY)`: the line number and, when known, the expression running."""
+    line, code = _running_expression(frame)
+    return f"line {line}: {code}" if code else f"line {line}"
+
+
+def _running_expression(frame: types.FrameType) -> tuple[int, str]:
+    """The source of the call the frame is executing, even when it spans several lines."""
+    line = frame.f_lineno
+    try:
+        # One position per 2-byte instruction; f_lasti is the byte offset of the current one.
+        start, end, start_col, end_col = list(frame.f_code.co_positions())[frame.f_lasti // 2]
+    except (IndexError, ValueError):
+        start = None
+    if start is None or end is None:
+        return line, linecache.getline(frame.f_code.co_filename, line).strip()
+    lines = [linecache.getline(frame.f_code.co_filename, n).encode() for n in range(start, end + 1)]
+    if start_col is not None and end_col is not None:
+        lines[-1] = lines[-1][:end_col]  # offsets are in UTF-8 bytes
+        lines[0] = lines[0][start_col:]
+    code = " ".join(part.decode(errors="replace").strip() for part in lines)
+    return start, code if len(code) <= 120 else code[:117] + "..."
 
 
 def _is_async(frame: types.FrameType) -> bool:
@@ -173,7 +194,9 @@ class AppClient:
             shutdown_timeout=LIFESPAN_TIMEOUT_SECONDS,
         ) as manager:
             transport = httpx.ASGITransport(app=manager.app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://testserver"
+            ) as client:
                 yield client
 
     def close(self) -> None:
@@ -207,7 +230,9 @@ class AppClient:
         self, requests: Sequence[tuple[str, str, dict[str, Any]]]
     ) -> tuple[list[TimedResponse], float]:
         """Send all requests at once; return each response with its latency, and the wall time."""
-        label = f"{len(requests)} concurrent requests to {requests[0][1]}" if requests else "nothing"
+        label = (
+            f"{len(requests)} concurrent requests to {requests[0][1]}" if requests else "nothing"
+        )
         return self._run(label, self._send_all, requests)
 
     def loop_lag_during(self, method: str, url: str, **kwargs: Any) -> tuple[httpx.Response, float]:

@@ -78,11 +78,17 @@ def describe_error(error: BaseException, filename: str) -> str:
     return f"{headline}\n    raised in {location}: {text}"
 
 
-def innermost_frame_in(tb: types.TracebackType | None, filename: str) -> tuple[str, int, str] | None:
+def innermost_frame_in(
+    tb: types.TracebackType | None, filename: str
+) -> tuple[str, int, str] | None:
     found = None
     for frame_summary in traceback.extract_tb(tb):
         if frame_summary.filename == filename:
-            found = (frame_summary.name, frame_summary.lineno or 0, (frame_summary.line or "").strip())
+            found = (
+                frame_summary.name,
+                frame_summary.lineno or 0,
+                (frame_summary.line or "").strip(),
+            )
     return found
 
 

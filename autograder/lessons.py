@@ -41,9 +41,7 @@ def check_cell_source(exercise: Exercise) -> str:
 
 
 def facts_markdown(exercise: Exercise, registry: Registry) -> str:
-    taught = "\n".join(
-        f"- `{item}`: {registry.catalog[item]}" for item in exercise.seed_items
-    )
+    taught = "\n".join(f"- `{item}`: {registry.catalog[item]}" for item in exercise.seed_items)
     plural = "s" if exercise.points != 1 else ""
     return (
         f"*Exercise `{exercise.id}` · {exercise.points} point{plural}.* It teaches:\n\n{taught}\n\n"
@@ -75,7 +73,9 @@ def build(lesson: Lesson, registry: Registry, *, use_reference: bool = False) ->
         )
     for number, cell in enumerate(cells):
         role = cell.metadata.get("workbook", {})
-        cell.id = f"{role['role']}-{role['exercise']}" if "exercise" in role else f"cell-{number:03d}"
+        cell.id = (
+            f"{role['role']}-{role['exercise']}" if "exercise" in role else f"cell-{number:03d}"
+        )
         if role.get("role") == "setup":
             cell.id = "setup"
     notebook = nbformat.v4.new_notebook(cells=cells)

@@ -10,6 +10,7 @@ A failing check raises ``ExerciseNotPassed`` so that the cell is marked as faile
 from __future__ import annotations
 
 import linecache
+from dataclasses import dataclass, field
 from typing import Any
 
 from autograder import registry
@@ -17,8 +18,19 @@ from autograder.results import ExerciseResult
 
 RESULT_MIME = "application/vnd.fastapi-workbook.result+json"
 
-_sources: dict[str, str] = {}
-last_result: ExerciseResult | None = None
+
+@dataclass
+class NotebookSession:
+    """What one kernel remembers: the latest source of each exercise cell, the last result.
+
+    A kernel serves one learner, so the kernel process is this session's natural lifetime.
+    """
+
+    sources: dict[str, str] = field(default_factory=dict)
+    last_result: ExerciseResult | None = None
+
+
+SESSION = NotebookSession()
 
 
 class ExerciseNotRun(Exception):
@@ -53,7 +65,7 @@ def exercise_magic(line: str, cell: str) -> None:
         registry.load().exercise(exercise_id)
     except KeyError as error:
         raise ExerciseNotRun(str(error.args[0])) from None
-    _sources[exercise_id] = cell
+    SESSION.sources[exercise_id] = cell
     filename = f"<exercise {exercise_id} (your cell)>"
     linecache.cache[filename] = (len(cell), None, cell.splitlines(keepends=True), filename)
     shell = get_ipython()
@@ -63,12 +75,11 @@ def exercise_magic(line: str, cell: str) -> None:
 
 def check(exercise_id: str, *, traceback: bool = False) -> None:
     """Run the visible checks for ``exercise_id`` on the code of its exercise cell."""
-    global last_result
     from IPython.display import display
 
     from autograder.runner import run_checks
 
-    source = _sources.get(exercise_id)
+    source = SESSION.sources.get(exercise_id)
     if source is None:
         raise ExerciseNotRun(
             f"Run the exercise cell for {exercise_id} first (the one that starts with "
@@ -79,9 +90,10 @@ def check(exercise_id: str, *, traceback: bool = False) -> None:
     except Exception as error:  # the workbook's own failure, never the learner's
         raise WorkbookError(
             f"The checks for {exercise_id} could not run: {error}. This is a fault in the "
-            "workbook, not in your code; restart the kernel and try again, and report it if it stays."
+            "workbook, not in your code; restart the kernel and try again, and report it if it "
+            "stays."
         ) from error
-    last_result = result
+    SESSION.last_result = result
     display(
         {
             "text/plain": result.render_text(show_tracebacks=traceback),

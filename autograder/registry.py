@@ -32,7 +32,7 @@ def project_root() -> Path:
 
 
 def solutions_dir() -> Path:
-    """Where the hidden reference lives. Classrooms may keep it elsewhere, out of students' reach."""
+    """Where the hidden reference lives; a classroom may keep it out of students' reach."""
     configured = os.environ.get("WORKBOOK_SOLUTIONS")
     return Path(configured) if configured else project_root() / "solutions"
 
@@ -187,7 +187,9 @@ def load() -> Registry:
     for path in sorted(REGISTRY_DIR.glob("*.toml")):
         lesson, lesson_exercises = _load_lesson_file(path)
         if path.stem != lesson.id:
-            raise RegistryError(f"{path.name} declares lesson {lesson.id!r}; name the file after it")
+            raise RegistryError(
+                f"{path.name} declares lesson {lesson.id!r}; name the file after it"
+            )
         lessons.append(lesson)
         exercises.extend(lesson_exercises)
     registry = Registry(tuple(lessons), tuple(exercises), catalog, groups)

@@ -96,21 +96,22 @@ class ExerciseResult:
             if not check.passed:
                 detail = f"<div class='wb-observed'>{_pre(check.message)}</div>"
                 if check.hint:
-                    detail += f"<div class='wb-hint'><b>Hint:</b> {html.escape(check.hint)}</div>"
+                    hint = html.escape(check.hint)
+                    detail += f"<div class='wb-hint'><b>Hint:</b> {hint}</div>"
                 if show_tracebacks and check.traceback:
-                    detail += f"<details open><summary>traceback</summary>{_pre(check.traceback)}</details>"
+                    raw = _pre(check.traceback)
+                    detail += f"<details open><summary>traceback</summary>{raw}</details>"
+            mark_colour = "#1a7f37" if check.passed else "#b42318"
+            rule = f"<code>{html.escape(check.rule)}</code> {html.escape(check.rule_text)}"
             rows.append(
-                "<tr>"
-                f"<td style='color:{'#1a7f37' if check.passed else '#b42318'}'>{mark}</td>"
-                f"<td><b>{html.escape(check.name)}</b><br><small><code>{html.escape(check.rule)}</code> "
-                f"{html.escape(check.rule_text)}</small>{detail}</td>"
-                "</tr>"
+                f"<tr><td style='color:{mark_colour}'>{mark}</td>"
+                f"<td><b>{html.escape(check.name)}</b><br><small>{rule}</small>{detail}</td></tr>"
             )
         return (
             f"<div class='wb-result' data-exercise='{html.escape(self.exercise_id)}' "
             f"data-status='{self.status}'>"
-            f"<div style='font-weight:bold;color:{colour}'>{html.escape(self.exercise_id)}: {verdict} "
-            f"({passed}/{len(self.checks)} checks)</div>"
+            f"<div style='font-weight:bold;color:{colour}'>"
+            f"{html.escape(self.exercise_id)}: {verdict} ({passed}/{len(self.checks)} checks)</div>"
             "<table style='text-align:left'>" + "".join(rows) + "</table></div>"
         )
 

@@ -15,13 +15,14 @@ import threading
 import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
+from functools import cache
 from pathlib import Path
 
 import pytest
 
 from autograder import learner as learner_code
-from autograder import registry as registry_module
 from autograder import plugin as check_fixtures
+from autograder import registry as registry_module
 from autograder.plugin import CheckPlugin
 from autograder.results import CheckResult, ExerciseResult
 from autograder.review import Finding, ReviewUnavailable, review
@@ -39,14 +40,12 @@ PYTEST_ARGS = (
 )  # fmt: skip
 
 _run_lock = threading.Lock()
-_executor: ThreadPoolExecutor | None = None
 
 
+@cache
 def _pytest_thread() -> ThreadPoolExecutor:
-    global _executor  # one long-lived worker keeps warm checks warm
-    if _executor is None:
-        _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="workbook-checks")
-    return _executor
+    """One long-lived worker thread, created on first use: it keeps warm checks warm."""
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="workbook-checks")
 
 
 def run_checks(exercise_id: str, source: str, *, hidden: bool = False) -> ExerciseResult:
@@ -98,7 +97,9 @@ def _run(
     args += [str(path) for path in paths]
     exit_code, caught = _pytest_thread().submit(_pytest_recording_warnings, args, plugin).result()
     if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
-        raise RuntimeError(f"the checks for {exercise.id} could not run (pytest exit {exit_code!r})")
+        raise RuntimeError(
+            f"the checks for {exercise.id} could not run (pytest exit {exit_code!r})"
+        )
     result.checks.extend(plugin.rows)
     result.checks.extend(_review_rows(exercise, registry, source))
     result.checks.extend(_warning_rows(exercise, loaded, caught))

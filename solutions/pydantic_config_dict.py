@@ -46,7 +46,9 @@ app = FastAPI(lifespan=lifespan)
 @app.post("/users", status_code=201)
 async def create_user(data: UserCreate, request: Request) -> UserOut:
     rows = request.app.state.rows
-    row = UserRow(id=len(rows) + 1, username=data.username, email=data.email, created_at=datetime.now(UTC))
+    row = UserRow(
+        id=len(rows) + 1, username=data.username, email=data.email, created_at=datetime.now(UTC)
+    )
     rows[row.id] = row
     return UserOut.model_validate(row)
 

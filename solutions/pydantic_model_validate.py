@@ -67,7 +67,9 @@ async def list_items(request: Request) -> list[ItemPublic]:
 
 @app.get("/items/export")
 async def export_items(request: Request) -> Response:
-    lines = [item.model_dump_json(exclude={"cost_cents"}) for item in request.app.state.items.values()]
+    lines = [
+        item.model_dump_json(exclude={"cost_cents"}) for item in request.app.state.items.values()
+    ]
     return Response("\n".join(lines), media_type="application/x-ndjson")
 
 

@@ -5,8 +5,8 @@ import subprocess
 import sys
 
 from autograder import driver
-from autograder.runner import run_checks
 from autograder.registry import load
+from autograder.runner import run_checks
 
 HEADER = """
 import asyncio
@@ -47,7 +47,9 @@ def test_a_syntax_error_is_reported_with_its_line():
 
 
 def test_blocking_hidden_behind_a_broad_except_is_still_reported():
-    source = HEADER + """
+    source = (
+        HEADER
+        + """
 @app.get("/reports/{report_id}")
 async def read_report(report_id: int) -> Report:
     try:
@@ -56,13 +58,17 @@ async def read_report(report_id: int) -> Report:
         pass
     return Report(id=report_id, title=f"Report {report_id}")
 """
+    )
     result = run_checks("async-sleep", source)
     messages = [c.message for c in result.failures()]
     assert any("`time.sleep` called in `async def read_report`" in m for m in messages), messages
 
 
 def test_a_coroutine_never_awaited_becomes_a_failing_row():
-    source = HEADER + GOOD_ENDPOINT + """
+    source = (
+        HEADER
+        + GOOD_ENDPOINT
+        + """
 async def audit() -> None:
     await asyncio.sleep(0)
 
@@ -72,8 +78,9 @@ async def start_audit() -> dict[str, str]:
     audit()
     return {"status": "queued"}
 """
-    from autograder.driver import AppClient
+    )
     from autograder import learner
+    from autograder.driver import AppClient
 
     loaded = learner.load("async-sleep", source)
     client = AppClient(loaded.module.app, scanned=loaded.module, label="test")
@@ -88,12 +95,15 @@ async def start_audit() -> dict[str, str]:
 
 def test_an_endpoint_that_never_yields_times_out_with_a_clear_message(monkeypatch):
     monkeypatch.setattr(driver, "REQUEST_TIMEOUT_SECONDS", 1.0)
-    source = HEADER + """
+    source = (
+        HEADER
+        + """
 @app.get("/reports/{report_id}")
 async def read_report(report_id: int) -> Report:
     while True:
         await asyncio.sleep(0.01)
 """
+    )
     result = run_checks("async-sleep", source)
     messages = " ".join(c.message for c in result.failures())
     assert "did not answer within 1 s" in messages
@@ -107,7 +117,9 @@ def test_checks_give_machine_readable_rows():
         assert {"name", "rule", "status", "message"} <= row.keys()
     failing = [row for row in data["checks"] if row["status"] == "failed"]
     assert any(row["rule"] == "ASYNC251" for row in failing)
-    assert any(row["rule"] == "async-1" and "blocked the event loop" in row["message"] for row in failing)
+    assert any(
+        row["rule"] == "async-1" and "blocked the event loop" in row["message"] for row in failing
+    )
 
 
 def test_the_check_command_reads_a_file_and_exits_nonzero_on_failure(tmp_path):
@@ -115,13 +127,17 @@ def test_the_check_command_reads_a_file_and_exits_nonzero_on_failure(tmp_path):
     source.write_text(load().exercise("async-sleep").reference_source())
     ok = subprocess.run(
         [sys.executable, "-m", "autograder", "check", "async-sleep", str(source), "--json"],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert json.loads(ok.stdout)["status"] == "passed"
     missing = subprocess.run(
         [sys.executable, "-m", "autograder", "check", "async-sleep", str(tmp_path / "nope.py")],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert missing.returncode == 2
     assert "Pass the path of a .py file" in missing.stderr

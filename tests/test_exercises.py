@@ -1,4 +1,4 @@
-"""Honest exercises: every starter runs and fails, every reference passes, wrong fixes are caught."""
+"""Honest exercises: starters run and fail, references pass, plausible wrong fixes are caught."""
 
 import pytest
 

@@ -37,7 +37,9 @@ def test_notebook_matches_its_source_and_the_registry(lesson):
     assert lessons.comparable(on_disk) == lessons.comparable(built), (
         f"{lesson.notebook_path.name} is stale: run `make lessons` and commit the result"
     )
-    assert all(not cell.get("outputs") for cell in on_disk.cells), "commit notebooks without outputs"
+    assert all(not cell.get("outputs") for cell in on_disk.cells), (
+        "commit notebooks without outputs"
+    )
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda lesson: lesson.id)
@@ -46,7 +48,9 @@ def test_exercise_cells_hold_the_starters_and_check_cells_follow_them(lesson):
     cells = notebook.cells
     for exercise in REGISTRY.exercises_of(lesson.id):
         index = next(i for i, c in enumerate(cells) if c.get("id") == f"exercise-{exercise.id}")
-        assert cells[index].source == lessons.exercise_cell_source(exercise, exercise.starter_source())
+        assert cells[index].source == lessons.exercise_cell_source(
+            exercise, exercise.starter_source()
+        )
         assert cells[index + 1].get("id") == f"check-{exercise.id}"
 
 
@@ -60,7 +64,9 @@ def test_delivered_notebook_runs_and_only_its_check_cells_fail(lesson):
             continue
         errors = [out for out in cell.outputs if out.output_type == "error"]
         if _role(cell) != "check":
-            assert not errors, f"cell {cell.get('id')} raised {errors[0]['ename']}: {errors[0]['evalue']}"
+            assert not errors, (
+                f"cell {cell.get('id')} raised {errors[0]['ename']}: {errors[0]['evalue']}"
+            )
             continue
         checks_seen += 1
         assert [e["ename"] for e in errors] == ["ExerciseNotPassed"], cell.source
@@ -77,6 +83,8 @@ def test_delivered_notebook_runs_and_only_its_check_cells_fail(lesson):
 def test_notebook_with_the_reference_in_every_exercise_cell_passes_every_check(lesson):
     notebook = lessons.build(lesson, REGISTRY, use_reference=True)
     executed = _execute(notebook, allow_errors=False)
-    results = [result for cell in executed.cells if _role(cell) == "check" for result in _results(cell)]
+    results = [
+        result for cell in executed.cells if _role(cell) == "check" for result in _results(cell)
+    ]
     assert len(results) == len(REGISTRY.exercises_of(lesson.id))
     assert all(result["status"] == "passed" for result in results)

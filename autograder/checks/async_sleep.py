@@ -8,7 +8,10 @@ def test_a_report_request_never_blocks_the_loop(learner_client):
     """GET /reports/{id} answers without blocking the event loop"""
     response = learner_client.get("/reports/7")
     expect_status(response, 200, "GET /reports/7")
-    require(response.json() == {"id": 7, "title": "Report 7"}, f"GET /reports/7 answered {response.json()}.")
+    require(
+        response.json() == {"id": 7, "title": "Report 7"},
+        f"GET /reports/7 answered {response.json()}.",
+    )
 
 
 @rule("async-1", hint="Keep `async def` and await an async sleep instead.")

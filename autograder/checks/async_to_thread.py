@@ -18,7 +18,7 @@ def fresh_address():
 def explained(error: BlockedEventLoop) -> str:
     """Say why the fix attempt still blocks, based on where the blocking call came from."""
     text = str(error)
-    source = error.code
+    source = error.source_line
     helper = re.search(r"in `async def (\w+)`", error.origin)
     if "to_thread(" in source or "run_in_executor(" in source:
         return text + (

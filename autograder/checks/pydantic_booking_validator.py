@@ -41,7 +41,13 @@ def test_a_booking_that_ends_before_it_starts_is_rejected(learner_client):
     )
 
 
-@rule("pydantic-5", hint="A stay needs at least one night: reject end_date <= start_date, not only end_date < start_date.")
+@rule(
+    "pydantic-5",
+    hint=(
+        "A stay needs at least one night: "
+        "reject end_date <= start_date, not only end_date < start_date."
+    ),
+)
 def test_a_booking_that_ends_the_day_it_starts_is_rejected(learner_client):
     """a booking for zero nights is rejected with 422"""
     _expect_rejected(

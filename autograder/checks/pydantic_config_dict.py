@@ -33,17 +33,27 @@ def test_a_user_is_created_from_its_row(learner_client):
     expect_status(response, 201, line)
     body = body_of(response)
     require(
-        isinstance(body, dict) and {k: body.get(k) for k in GOOD} == GOOD and isinstance(body.get("id"), int),
+        isinstance(body, dict)
+        and {k: body.get(k) for k in GOOD} == GOOD
+        and isinstance(body.get("id"), int),
         f"{line} answered {show(response)}; expected the new user with its id.",
     )
     created = datetime.fromisoformat(body.get("created_at", "").replace("Z", "+00:00"))
-    require(created.tzinfo is not None, f"{line} answered created_at {body['created_at']!r}, without a time zone.")
+    require(
+        created.tzinfo is not None,
+        f"{line} answered created_at {body['created_at']!r}, without a time zone.",
+    )
     response, line = call(learner_client, "GET", f"/users/{body['id']}")
     expect_status(response, 200, line)
-    require(body_of(response) == body, f"{line} answered {show(response)}; expected {json.dumps(body)}.")
+    require(
+        body_of(response) == body, f"{line} answered {show(response)}; expected {json.dumps(body)}."
+    )
 
 
-@rule("pydantic-7", hint="The Pydantic 2 name is str_strip_whitespace, set in model_config = ConfigDict(...).")
+@rule(
+    "pydantic-7",
+    hint="The Pydantic 2 name is str_strip_whitespace, set in model_config = ConfigDict(...).",
+)
 def test_surrounding_spaces_are_stripped(learner_client):
     """spaces around the username are stripped before it is checked"""
     payload = {"username": "  grace  ", "email": "grace@example.org"}
@@ -55,10 +65,13 @@ def test_surrounding_spaces_are_stripped(learner_client):
         f"{line} stored the username {username!r}; expected 'grace'. Pydantic 2 silently ignores "
         "config keys it does not know, such as anystr_strip_whitespace.",
     )
-    response, line = call(learner_client, "POST", "/users", json={"username": "  al  ", "email": "al@example.org"})
+    response, line = call(
+        learner_client, "POST", "/users", json={"username": "  al  ", "email": "al@example.org"}
+    )
     require(
         response.status_code == 422,
-        f"{line} answered {show(response)}; expected 422: once stripped, 'al' is shorter than 3 characters.",
+        f"{line} answered {show(response)}; "
+        "expected 422: once stripped, 'al' is shorter than 3 characters.",
     )
 
 
@@ -68,5 +81,6 @@ def test_unknown_fields_are_refused(learner_client):
     response, line = call(learner_client, "POST", "/users", json={**GOOD, "is_admin": True})
     require(
         response.status_code == 422,
-        f"{line} answered {show(response)}; expected 422: extra=\"forbid\" refuses undeclared fields.",
+        f"{line} answered {show(response)}; "
+        'expected 422: extra="forbid" refuses undeclared fields.',
     )

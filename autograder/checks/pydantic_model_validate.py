@@ -43,14 +43,15 @@ def test_the_feed_is_validated_row_by_row(learner_client):
     skus = [item.get("sku") for item in body_of(response) if isinstance(item, dict)]
     require(
         "MG-300" not in skus,
-        f"{line} answered {show(response)}: MG-300, priced \"free\", got into the store. "
+        f'{line} answered {show(response)}: MG-300, priced "free", got into the store. '
         "The feed was not validated: model_construct (like model_copy) skips validation; "
         "model_validate checks every row.",
     )
     require(
         body_of(response) == list(PUBLIC.values()),
-        f"{line} answered {show(response)}; expected the three valid items {json.dumps(list(PUBLIC.values()))}. "
-        "The feed's price \"3499\" becomes the number 3499, and MG-300 (price \"free\") is skipped.",
+        f"{line} answered {show(response)}; "
+        f"expected the three valid items {json.dumps(list(PUBLIC.values()))}. "
+        'The feed\'s price "3499" becomes the number 3499, and MG-300 (price "free") is skipped.',
     )
     response, line = call(learner_client, "GET", "/items/MG-300")
     expect_status(response, 404, line)
@@ -62,12 +63,20 @@ def test_a_patch_changes_only_what_it_names(learner_client):
     response, line = call(learner_client, "PATCH", "/items/KT-100", json={"price_cents": 2499})
     expect_status(response, 200, line)
     expected = {**PUBLIC["KT-100"], "price_cents": 2499}
-    require(body_of(response) == expected, f"{line} answered {show(response)}; expected {json.dumps(expected)}.")
+    require(
+        body_of(response) == expected,
+        f"{line} answered {show(response)}; expected {json.dumps(expected)}.",
+    )
     response, line = call(learner_client, "PATCH", "/items/KT-100", json={"price_cents": -1})
     expect_status(response, 422, line)
-    response, line = call(learner_client, "PATCH", "/items/KT-100", json={"name": None, "price_cents": 2999})
+    response, line = call(
+        learner_client, "PATCH", "/items/KT-100", json={"name": None, "price_cents": 2999}
+    )
     expect_status(response, 200, line)
-    require(body_of(response) == PUBLIC["KT-100"], f"{line} answered {show(response)}; expected {json.dumps(PUBLIC['KT-100'])}.")
+    require(
+        body_of(response) == PUBLIC["KT-100"],
+        f"{line} answered {show(response)}; expected {json.dumps(PUBLIC['KT-100'])}.",
+    )
 
 
 @rule("pydantic-6")
@@ -79,4 +88,8 @@ def test_the_export_is_one_public_item_per_line(learner_client):
         rows = [json.loads(text) for text in response.text.splitlines()]
     except json.JSONDecodeError:
         fail(f"{line} answered {response.text[:200]!r}; expected one JSON object per line.")
-    require(rows == list(PUBLIC.values()), f"{line} answered {response.text[:300]!r}; expected one line per item in {json.dumps(list(PUBLIC.values()))}.")
+    require(
+        rows == list(PUBLIC.values()),
+        f"{line} answered {response.text[:300]!r}; "
+        f"expected one line per item in {json.dumps(list(PUBLIC.values()))}.",
+    )

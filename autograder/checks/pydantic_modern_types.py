@@ -73,11 +73,18 @@ def findings_in_models(module):
 @rule("pydantic-3")
 def test_a_summary_is_computed(learner_client):
     """POST /profiles/summary still summarises a profile"""
-    payload = {"username": "ada", "tags": ["math", "math", "poetry"], "scores": {"chess": 3, "go": 7.5}}
+    payload = {
+        "username": "ada",
+        "tags": ["math", "math", "poetry"],
+        "scores": {"chess": 3, "go": 7.5},
+    }
     response = learner_client.post("/profiles/summary", json=payload)
     expect_status(response, 200, f"POST /profiles/summary with {json.dumps(payload)}")
     expected = {"display_name": "ada", "tag_count": 2, "best_game": "go", "best_score": 7.5}
-    require(body_of(response) == expected, f"POST /profiles/summary answered {show(response)}; expected {expected}.")
+    require(
+        body_of(response) == expected,
+        f"POST /profiles/summary answered {show(response)}; expected {expected}.",
+    )
 
 
 @rule("pydantic-3", hint="`str | None = None` keeps None allowed; plain `str = None` does not.")
@@ -87,7 +94,8 @@ def test_a_null_nickname_is_still_accepted(learner_client):
         response = learner_client.post("/profiles/summary", json=payload)
         require(
             response.status_code == 200,
-            f"POST /profiles/summary with {json.dumps(payload)} answered {show(response)}; expected 200. "
+            f"POST /profiles/summary with {json.dumps(payload)} answered {show(response)}; "
+            "expected 200. "
             "Dropping Optional must not drop None: the modern spelling is `str | None`.",
         )
 

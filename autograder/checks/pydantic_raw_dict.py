@@ -48,7 +48,8 @@ def test_an_empty_body_is_rejected(learner_client):
     missing = {"name", "email"} - _rejected_fields(response)
     require(
         not missing,
-        f"{line} answered {show(response)}; the 422 should name the missing fields {sorted(missing)}.",
+        f"{line} answered {show(response)}; "
+        f"the 422 should name the missing fields {sorted(missing)}.",
     )
 
 
@@ -71,7 +72,10 @@ def test_bad_fields_are_rejected(learner_client):
         )
 
 
-@rule("ready-2", hint="Annotate the body parameter with a BaseModel subclass, e.g. `data: UserCreate`.")
+@rule(
+    "ready-2",
+    hint="Annotate the body parameter with a BaseModel subclass, e.g. `data: UserCreate`.",
+)
 def test_the_request_body_is_a_model(learner_app):
     """POST /users reads its body into a Pydantic model"""
     route = operation(learner_app, "POST", "/users")

@@ -35,7 +35,10 @@ def test_the_list_shows_no_secrets(learner_client):
     response = learner_client.get("/users")
     expect_status(response, 200, "GET /users")
     users = body_of(response)
-    require(isinstance(users, list) and len(users) == 2, f"GET /users answered {show(response)}; expected both users.")
+    require(
+        isinstance(users, list) and len(users) == 2,
+        f"GET /users answered {show(response)}; expected both users.",
+    )
     leaked = sorted({key for user in users for key in _leaked(user)})
     require(not leaked, f"GET /users answered {show(response)}: {', '.join(leaked)} left the API.")
 
@@ -64,7 +67,13 @@ def _model_of(method, path, declared):
     return model
 
 
-@rule("mandate-4", hint="Annotate `-> UserPublic` and `-> list[UserPublic]`, with UserPublic holding id, name and email only.")
+@rule(
+    "mandate-4",
+    hint=(
+        "Annotate `-> UserPublic` and `-> list[UserPublic]`, "
+        "with UserPublic holding id, name and email only."
+    ),
+)
 def test_both_operations_declare_a_public_model(learner_app):
     """both operations declare a response model with the public fields only"""
     for method, path in (("GET", "/users"), ("GET", "/users/{user_id}")):
@@ -79,7 +88,8 @@ def test_both_operations_declare_a_public_model(learner_app):
     list_model = operation(learner_app, "GET", "/users").response_model
     require(
         typing.get_origin(list_model) is list,
-        f"GET /users declares `{list_model}`; it returns a list, so declare `list[...]` of the public model.",
+        f"GET /users declares `{list_model}`; "
+        "it returns a list, so declare `list[...]` of the public model.",
     )
 
 

@@ -3,7 +3,7 @@ from urllib.parse import quote
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograder.checkkit import same_answer, rule
+from autograder.checkkit import rule, same_answer
 from autograder.proptest import examples
 
 

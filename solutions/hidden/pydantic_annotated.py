@@ -7,7 +7,9 @@ from hypothesis import strategies as st
 from autograder.checkkit import require, rule, same_answer
 from autograder.proptest import examples
 
-search_text = st.one_of(st.text(max_size=60), st.sampled_from(["dun", "le guin", "ASIMOV", "the", "x" * 50]))
+search_text = st.one_of(
+    st.text(max_size=60), st.sampled_from(["dun", "le guin", "ASIMOV", "the", "x" * 50])
+)
 limits = st.one_of(st.none(), st.integers(min_value=-3, max_value=130), st.text(max_size=3))
 reviews = st.fixed_dictionaries(
     {},
@@ -24,7 +26,9 @@ reviews = st.fixed_dictionaries(
 def test_any_search_gets_the_reference_answer(learner_client, reference_client, q, limit):
     """any search text and limit get the reference's answer"""
     params = {key: value for key, value in (("q", q), ("limit", limit)) if value is not None}
-    url = "/books/search" + ("?" + "&".join(f"{k}={quote(str(v), safe='')}" for k, v in params.items()) if params else "")
+    url = "/books/search" + (
+        "?" + "&".join(f"{k}={quote(str(v), safe='')}" for k, v in params.items()) if params else ""
+    )
     same_answer(learner_client.get(url), reference_client.get(url), f"GET {url}")
 
 
@@ -43,7 +47,16 @@ def test_any_review_gets_the_reference_answer(learner_client, reference_client, 
     )
 
 
-KEYS = ("type", "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "default")
+KEYS = (
+    "type",
+    "minLength",
+    "maxLength",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "default",
+)
 
 
 def _documented(app):
@@ -61,7 +74,10 @@ def _documented(app):
     ref = body.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref", "")
     review = spec.get("components", {}).get("schemas", {}).get(ref.rsplit("/", 1)[-1], {})
     for name, schema in review.get("properties", {}).items():
-        found[f"review field {name}"] = (name in review.get("required", []), {k: schema[k] for k in KEYS if k in schema})
+        found[f"review field {name}"] = (
+            name in review.get("required", []),
+            {k: schema[k] for k in KEYS if k in schema},
+        )
     return found
 
 
@@ -72,5 +88,8 @@ def test_the_documented_contract_matches_the_reference(learner_app, reference_ap
     lines = []
     for key in sorted(set(mine) | set(theirs)):
         if mine.get(key) != theirs.get(key):
-            lines.append(f"{key}: yours is documented as {json.dumps(mine.get(key))}, the reference's as {json.dumps(theirs.get(key))} (required, schema).")
+            lines.append(
+                f"{key}: yours is documented as {json.dumps(mine.get(key))}, "
+                f"the reference's as {json.dumps(theirs.get(key))} (required, schema)."
+            )
     require(not lines, "\n".join(lines))

@@ -27,11 +27,17 @@ def _locations(response):
 @rule("pydantic-5")
 @examples
 @given(room_type=room_types, start=dates, end=dates)
-def test_any_booking_gets_the_reference_verdict(learner_client, reference_client, room_type, start, end):
+def test_any_booking_gets_the_reference_verdict(
+    learner_client, reference_client, room_type, start, end
+):
     """any booking is accepted or rejected as the reference does"""
     payload = {"room_type": room_type, "start_date": start.isoformat(), "end_date": end.isoformat()}
     line = f"POST /bookings with {json.dumps(payload)} ({(end - start).days} nights)"
-    _compare(learner_client.post("/bookings", json=payload), reference_client.post("/bookings", json=payload), line)
+    _compare(
+        learner_client.post("/bookings", json=payload),
+        reference_client.post("/bookings", json=payload),
+        line,
+    )
 
 
 def _same_rejection(mine, theirs):
@@ -64,12 +70,20 @@ def _compare(mine, theirs, line):
         {},
         optional={
             "room_type": st.one_of(room_types, st.integers(), st.none()),
-            "start_date": st.one_of(st.text(max_size=12), st.just("2030-02-30"), st.integers(), st.none()),
+            "start_date": st.one_of(
+                st.text(max_size=12), st.just("2030-02-30"), st.integers(), st.none()
+            ),
             "end_date": st.one_of(st.just("2030-03-01"), st.text(max_size=12), st.none()),
         },
     )
 )
-def test_malformed_bookings_are_rejected_like_the_reference(learner_client, reference_client, payload):
+def test_malformed_bookings_are_rejected_like_the_reference(
+    learner_client, reference_client, payload
+):
     """malformed bookings are rejected as the reference rejects them"""
     line = f"POST /bookings with {json.dumps(payload)}"
-    _compare(learner_client.post("/bookings", json=payload), reference_client.post("/bookings", json=payload), line)
+    _compare(
+        learner_client.post("/bookings", json=payload),
+        reference_client.post("/bookings", json=payload),
+        line,
+    )

@@ -44,7 +44,10 @@ def test_models_keep_their_config_in_model_config(learner):
     """every model states its configuration in model_config, with Pydantic 2 keys"""
     problems = []
     for model in vars(learner).values():
-        if not (isinstance(model, type) and issubclass(model, BaseModel)) or model.__module__ != learner.__name__:
+        if (
+            not (isinstance(model, type) and issubclass(model, BaseModel))
+            or model.__module__ != learner.__name__
+        ):
             continue
         if isinstance(vars(model).get("Config"), type):
             problems.append(f"{model.__name__} still has a nested `class Config`.")

@@ -13,7 +13,9 @@ patches = st.fixed_dictionaries(
     {},
     optional={
         "name": st.one_of(st.none(), st.text(max_size=8), st.integers()),
-        "price_cents": st.one_of(st.none(), st.integers(min_value=-10, max_value=10**6), st.text(max_size=4)),
+        "price_cents": st.one_of(
+            st.none(), st.integers(min_value=-10, max_value=10**6), st.text(max_size=4)
+        ),
         "cost_cents": st.integers(min_value=0, max_value=10),
     },
 )

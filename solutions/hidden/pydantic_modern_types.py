@@ -6,7 +6,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograder.checkkit import require, rule, same_answer
-from autograder.proptest import examples
 
 # The visible checks hold the annotation walker; the hidden ones reuse it.
 from autograder.checks.pydantic_modern_types import (
@@ -15,6 +14,7 @@ from autograder.checks.pydantic_modern_types import (
     modern_spelling,
     old_spelling,
 )
+from autograder.proptest import examples
 
 numbers = st.one_of(
     st.integers(min_value=-(10**6), max_value=10**6),
@@ -24,9 +24,13 @@ profiles = st.fixed_dictionaries(
     {"username": st.one_of(st.text(max_size=12), st.integers())},
     optional={
         "nickname": st.one_of(st.none(), st.text(max_size=12), st.integers()),
-        "tags": st.one_of(st.lists(st.text(max_size=5), max_size=5), st.text(max_size=3), st.none()),
+        "tags": st.one_of(
+            st.lists(st.text(max_size=5), max_size=5), st.text(max_size=3), st.none()
+        ),
         "scores": st.one_of(
-            st.dictionaries(st.text(max_size=5), st.one_of(numbers, st.text(max_size=3)), max_size=4),
+            st.dictionaries(
+                st.text(max_size=5), st.one_of(numbers, st.text(max_size=3)), max_size=4
+            ),
             st.none(),
             st.lists(numbers, max_size=2),
         ),
@@ -58,7 +62,8 @@ def test_every_annotation_is_modern(learner, learner_app):
             if legacy_parts(annotation):
                 where = "its return" if name == "return" else f"parameter `{name}`"
                 lines.append(
-                    f"`{route.endpoint.__name__}` annotates {where} as `{old_spelling(annotation)}`; "
+                    f"`{route.endpoint.__name__}` annotates {where} "
+                    f"as `{old_spelling(annotation)}`; "
                     f"write `{modern_spelling(annotation)}`."
                 )
     require(not lines, "\n".join(lines))

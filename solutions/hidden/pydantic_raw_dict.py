@@ -74,7 +74,12 @@ def test_a_created_user_reads_back(learner_client, reference_client, user):
 def _body_schema(app, path):
     spec = app.openapi()
     operation = spec["paths"][path]["post"]
-    schema = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+    schema = (
+        operation.get("requestBody", {})
+        .get("content", {})
+        .get("application/json", {})
+        .get("schema", {})
+    )
     return _resolve(schema, spec)
 
 
