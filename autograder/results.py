@@ -86,35 +86,47 @@ class ExerciseResult:
         return "\n".join(lines)
 
     def render_html(self, *, show_tracebacks: bool = False) -> str:
+        # Plain blocks with inline styles: Jupyter's stylesheet right-aligns table cells, and
+        # a result must read the same in JupyterLab, in nbconvert's HTML and in feedback.
         passed = sum(check.passed for check in self.checks)
-        colour = "#1a7f37" if self.passed else "#b42318"
+        colour = PASS_COLOUR if self.passed else FAIL_COLOUR
         verdict = "Passed" if self.passed else "Not yet"
-        rows = []
-        for check in self.checks:
-            mark = "✔" if check.passed else "✘"
-            detail = ""
-            if not check.passed:
-                detail = f"<div class='wb-observed'>{_pre(check.message)}</div>"
-                if check.hint:
-                    hint = html.escape(check.hint)
-                    detail += f"<div class='wb-hint'><b>Hint:</b> {hint}</div>"
-                if show_tracebacks and check.traceback:
-                    raw = _pre(check.traceback)
-                    detail += f"<details open><summary>traceback</summary>{raw}</details>"
-            mark_colour = "#1a7f37" if check.passed else "#b42318"
-            rule = f"<code>{html.escape(check.rule)}</code> {html.escape(check.rule_text)}"
-            rows.append(
-                f"<tr><td style='color:{mark_colour}'>{mark}</td>"
-                f"<td><b>{html.escape(check.name)}</b><br><small>{rule}</small>{detail}</td></tr>"
-            )
+        rows = "".join(_html_row(check, show_tracebacks) for check in self.checks)
         return (
             f"<div class='wb-result' data-exercise='{html.escape(self.exercise_id)}' "
-            f"data-status='{self.status}'>"
+            f"data-status='{self.status}' style='text-align:left;border-left:4px solid "
+            f"{colour};padding:2px 10px;margin:4px 0'>"
             f"<div style='font-weight:bold;color:{colour}'>"
             f"{html.escape(self.exercise_id)}: {verdict} ({passed}/{len(self.checks)} checks)</div>"
-            "<table style='text-align:left'>" + "".join(rows) + "</table></div>"
+            f"{rows}</div>"
         )
 
 
+PASS_COLOUR = "#1a7f37"
+FAIL_COLOUR = "#b42318"
+
+
+def _html_row(check: CheckResult, show_tracebacks: bool) -> str:
+    mark, colour = ("✔", PASS_COLOUR) if check.passed else ("✘", FAIL_COLOUR)
+    rule = f"<code>{html.escape(check.rule)}</code> {html.escape(check.rule_text)}"
+    detail = ""
+    if not check.passed:
+        detail = _pre(check.message)
+        if check.hint:
+            detail += f"<div><b>Hint:</b> {html.escape(check.hint)}</div>"
+        if show_tracebacks and check.traceback:
+            detail += f"<details open><summary>traceback</summary>{_pre(check.traceback)}</details>"
+        detail = f"<div style='margin-left:1.6em'>{detail}</div>"
+    return (
+        "<div style='margin:6px 0'>"
+        f"<span style='color:{colour};font-weight:bold'>{mark}</span> "
+        f"<b>{html.escape(check.name)}</b> <small style='opacity:0.75'>{rule}</small>"
+        f"{detail}</div>"
+    )
+
+
 def _pre(text: str) -> str:
-    return f"<pre style='white-space:pre-wrap;margin:2px 0'>{html.escape(text)}</pre>"
+    return (
+        "<pre style='white-space:pre-wrap;margin:2px 0;padding:4px 6px;"
+        f"background:rgba(180,35,24,0.06)'>{html.escape(text)}</pre>"
+    )
