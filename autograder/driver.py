@@ -39,6 +39,10 @@ class CheckTimeout(Exception):
     """The app did not answer in time; its loop is probably stuck."""
 
 
+class ExitRequested(Exception):
+    """The code under check raised SystemExit or KeyboardInterrupt while handling a request."""
+
+
 class BlockedEventLoop(Exception):
     """A request made the app call something that blocks its event loop."""
 
@@ -243,7 +247,12 @@ class AppClient:
 
     async def _send(self, method: str, url: str, kwargs: dict[str, Any]) -> httpx.Response:
         assert self._client is not None
-        return await self._client.request(method, url, **kwargs)
+        try:
+            return await self._client.request(method, url, **kwargs)
+        except (SystemExit, KeyboardInterrupt) as stop:
+            # Left alone, these would stop the app's event loop and every later request with it.
+            error = ExitRequested(f"{type(stop).__name__}({stop}) would stop the whole server")
+            raise error.with_traceback(stop.__traceback__) from None
 
     async def _send_all(
         self, requests: Sequence[tuple[str, str, dict[str, Any]]]
@@ -297,7 +306,8 @@ class AppClient:
             except FutureTimeout:
                 self._broken = (
                     f"{label} did not answer within {REQUEST_TIMEOUT_SECONDS:.0f} s: something in "
-                    "the code never returns or never yields to the event loop."
+                    "the code never returns or never yields to the event loop. If the kernel "
+                    "stays busy afterwards, restart it (Kernel > Restart Kernel)."
                 )
                 raise CheckTimeout(self._broken) from None
             except Exception:

@@ -65,6 +65,12 @@ class CheckPlugin:
             row.status = "failed"
             error = _first_leaf(call.excinfo.value)
             row.message = self._explain(error)
+            if not isinstance(error, CheckFailed | BlockedEventLoop | CheckTimeout):
+                # An exception, not a wrong answer: the exercise's hint would be beside the point.
+                row.hint = (
+                    "Fix this exception first; "
+                    f'check("{self.exercise.id}", traceback=True) shows the full traceback.'
+                )
             row.traceback = learner_code.format_traceback(error)
         return row
 

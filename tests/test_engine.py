@@ -93,6 +93,24 @@ async def start_audit() -> dict[str, str]:
     assert any("never awaited" in str(w.message) for w in caught)
 
 
+def test_an_endpoint_that_exits_is_reported_and_later_requests_still_run():
+    source = (
+        HEADER
+        + """
+@app.get("/reports/{report_id}")
+async def read_report(report_id: int) -> Report:
+    raise SystemExit(3)
+"""
+    )
+    result = run_checks("async-sleep", source)
+    behaviour = [c for c in result.checks if c.kind == "behaviour" and not c.passed]
+    assert len(behaviour) >= 2, "the second request must still reach the app"
+    for check in behaviour:
+        assert "SystemExit(3) would stop the whole server" in check.message
+        assert "raise SystemExit(3)" in check.message
+        assert 'check("async-sleep", traceback=True)' in check.hint
+
+
 def test_an_endpoint_that_never_yields_times_out_with_a_clear_message(monkeypatch):
     monkeypatch.setattr(driver, "REQUEST_TIMEOUT_SECONDS", 1.0)
     source = (
