@@ -36,6 +36,10 @@ PYTEST_ARGS = (
     "-p", "no:faulthandler",
     "-p", "no:logging",
     "-p", "no:capture",  # a learner's print() shows up in the cell, where they expect it
+    # These two run gc.collect() around every session: 40 ms a check, for reports the
+    # workbook already makes (blocked loops, warnings, exceptions in the app's thread).
+    "-p", "no:unraisableexception",
+    "-p", "no:threadexception",
     "--import-mode=importlib",  # check modules re-import cleanly on every run
     # Checks report through fail()/require(); rewriting asserts would also rewrite every module
     # imported during the run (python_files is *.py), which cost a cold check 0.35 s.
