@@ -73,6 +73,16 @@ def expect_status(response: httpx.Response, expected: int, request_line: str) ->
     )
 
 
+def ask_both(
+    learner: Any, reference: Any, method: str, url: str, **kwargs: Any
+) -> tuple[httpx.Response, httpx.Response]:
+    """Send one request to the learner's app and the same to the reference; return both answers.
+
+    ``learner`` and ``reference`` are the ``learner_client`` and ``reference_client`` fixtures.
+    """
+    return learner.request(method, url, **kwargs), reference.request(method, url, **kwargs)
+
+
 def same_answer(
     learner: httpx.Response,
     reference: httpx.Response,
