@@ -3,7 +3,7 @@ import time
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograder.checkkit import expect_status, require, rule, same_answer
+from autograder.checkkit import ask_both, expect_status, require, rule, same_answer
 from autograder.proptest import examples
 
 NOISE_SECONDS = 0.02
@@ -40,7 +40,6 @@ def test_keys_match_the_reference(learner_client, reference_client, password, sa
     """any password and salt get the reference's answer"""
     payload = {"password": password, "salt": salt}
     same_answer(
-        learner_client.post("/keys/derive", json=payload),
-        reference_client.post("/keys/derive", json=payload),
+        *ask_both(learner_client, reference_client, "POST", "/keys/derive", json=payload),
         "POST /keys/derive",
     )

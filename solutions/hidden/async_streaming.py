@@ -1,7 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograder.checkkit import rule, same_answer
+from autograder.checkkit import ask_both, rule, same_answer
 from autograder.proptest import examples
 
 
@@ -12,8 +12,7 @@ def test_streams_match_the_reference(learner_client, reference_client, message):
     """any message is streamed back as the reference streams it, without blocking"""
     payload = {"message": message}
     same_answer(
-        learner_client.post("/chat/stream", json=payload),
-        reference_client.post("/chat/stream", json=payload),
+        *ask_both(learner_client, reference_client, "POST", "/chat/stream", json=payload),
         f"POST /chat/stream with message {message!r}",
     )
 
@@ -25,7 +24,6 @@ def test_message_limits_match_the_reference(learner_client, reference_client, le
     """message length limits are enforced as the reference enforces them"""
     payload = {"message": "x" * length}
     same_answer(
-        learner_client.post("/chat/stream", json=payload),
-        reference_client.post("/chat/stream", json=payload),
+        *ask_both(learner_client, reference_client, "POST", "/chat/stream", json=payload),
         f"POST /chat/stream with a {length}-character message",
     )

@@ -1,7 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograder.checkkit import rule, same_answer
+from autograder.checkkit import ask_both, rule, same_answer
 from autograder.proptest import examples
 
 addresses = st.one_of(
@@ -17,8 +17,7 @@ def test_lookups_match_the_reference(learner_client, reference_client, address):
     """any address gets the reference's answer, without blocking"""
     params = {"address": address}
     same_answer(
-        learner_client.get("/geocode", params=params),
-        reference_client.get("/geocode", params=params),
+        *ask_both(learner_client, reference_client, "GET", "/geocode", params=params),
         f"GET /geocode?address={address!r}",
     )
 
@@ -31,7 +30,6 @@ def test_repeated_lookups_match_the_reference(learner_client, reference_client, 
     params = {"address": address}
     learner_client.get("/geocode", params=params)
     same_answer(
-        learner_client.get("/geocode", params=params),
-        reference_client.get("/geocode", params=params),
+        *ask_both(learner_client, reference_client, "GET", "/geocode", params=params),
         f"GET /geocode?address={address!r} (asked twice)",
     )

@@ -5,7 +5,7 @@ from fastapi.routing import APIRoute
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograder.checkkit import require, rule, same_answer
+from autograder.checkkit import ask_both, require, rule, same_answer
 
 # The visible checks hold the annotation walker; the hidden ones reuse it.
 from autograder.checks.pydantic_modern_types import (
@@ -44,8 +44,7 @@ profiles = st.fixed_dictionaries(
 def test_any_profile_gets_the_reference_answer(learner_client, reference_client, payload):
     """any profile is summarised or rejected as the reference does"""
     same_answer(
-        learner_client.post("/profiles/summary", json=payload),
-        reference_client.post("/profiles/summary", json=payload),
+        *ask_both(learner_client, reference_client, "POST", "/profiles/summary", json=payload),
         f"POST /profiles/summary with {json.dumps(payload)}",
     )
 

@@ -3,7 +3,7 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograder.checkkit import expect_status, require, rule, same_answer
+from autograder.checkkit import ask_both, expect_status, require, rule, same_answer
 from autograder.proptest import examples
 
 names = st.one_of(st.text(max_size=110), st.integers(), st.none())
@@ -29,8 +29,7 @@ def test_any_body_gets_the_reference_answer(learner_client, reference_client, pa
     """any user body is accepted or rejected as the reference does"""
     line = f"POST /users with {json.dumps(payload)}"
     same_answer(
-        learner_client.post("/users", json=payload),
-        reference_client.post("/users", json=payload),
+        *ask_both(learner_client, reference_client, "POST", "/users", json=payload),
         line,
         ignore_keys=("id",),
     )
@@ -43,8 +42,7 @@ def test_bodies_that_are_not_objects_are_rejected(learner_client, reference_clie
     """a body that is not a JSON object is rejected like the reference rejects it"""
     headers = {"content-type": "application/json"}
     same_answer(
-        learner_client.post("/users", content=raw, headers=headers),
-        reference_client.post("/users", content=raw, headers=headers),
+        *ask_both(learner_client, reference_client, "POST", "/users", content=raw, headers=headers),
         f"POST /users with the body {raw}",
     )
 
@@ -65,8 +63,7 @@ def test_a_created_user_reads_back(learner_client, reference_client, user):
         ignore_keys=("id",),
     )
     same_answer(
-        learner_client.get("/users/987654"),
-        reference_client.get("/users/987654"),
+        *ask_both(learner_client, reference_client, "GET", "/users/987654"),
         "GET /users/987654 (no such user)",
     )
 
