@@ -170,9 +170,8 @@ class TimedResponse:
 class AppClient:
     """A synchronous client for checks, serving ``app`` on its own event loop thread."""
 
-    def __init__(self, app: Any, *, scanned: types.ModuleType | None, label: str) -> None:
+    def __init__(self, app: Any, *, scanned: types.ModuleType | None) -> None:
         self.app = app
-        self.label = label
         self._scanned = scanned
         self._filename = getattr(scanned, "__file__", None)
         self._blockbuster = BlockBuster([scanned]) if scanned is not None else None

@@ -23,13 +23,11 @@ class CheckPlugin:
         registry: Registry,
         learner: learner_code.LoadedCode,
         reference: learner_code.LoadedCode | None,
-        hidden_paths: set[str],
     ) -> None:
         self.exercise = exercise
         self.registry = registry
         self.loaded_learner = learner
         self.loaded_reference = reference
-        self.hidden_paths = hidden_paths
         self.rows: list[CheckResult] = []
 
     # --- hooks ------------------------------------------------------------------------------
@@ -58,8 +56,7 @@ class CheckPlugin:
             rule_text=self.registry.catalog.get(item_id, ""),
             status="passed",
             hint=hint,
-            hidden=str(item.path) in self.hidden_paths,
-            kind="contract" if "contract" in item.keywords else "behaviour",
+            hidden=item.path == self.exercise.hidden_checks_path,
         )
         if call.excinfo is not None:
             row.status = "failed"
@@ -139,14 +136,14 @@ def reference_app(reference: Any) -> Any:
 @pytest.fixture(scope="session")
 def learner_client(learner: Any, learner_app: Any) -> Iterator[AppClient]:
     # Started here, so that no check times the app's start-up as part of its first request.
-    client = AppClient(learner_app, scanned=learner, label="your app").start()
+    client = AppClient(learner_app, scanned=learner).start()
     yield client
     client.close()
 
 
 @pytest.fixture(scope="session")
 def reference_client(reference: Any, reference_app: Any) -> Iterator[AppClient]:
-    client = AppClient(reference_app, scanned=reference, label="the reference").start()
+    client = AppClient(reference_app, scanned=reference).start()
     yield client
     client.close()
 

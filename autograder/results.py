@@ -22,7 +22,7 @@ class CheckResult:
     status: Status
     message: str = ""  # what was observed; empty when the check passed
     hint: str = ""
-    kind: Literal["behaviour", "static", "warnings", "runs", "contract"] = "behaviour"
+    kind: Literal["behaviour", "static", "warnings", "runs"] = "behaviour"
     hidden: bool = False
     traceback: str = ""  # raw detail, shown only when the learner asks for it
 

@@ -97,9 +97,7 @@ def _run(
             raise RuntimeError(f"the reference for {exercise.id} does not run: {reference.error!r}")
         paths.append(exercise.hidden_checks_path)
 
-    plugin = CheckPlugin(
-        exercise, registry, loaded, reference, hidden_paths={str(exercise.hidden_checks_path)}
-    )
+    plugin = CheckPlugin(exercise, registry, loaded, reference)
     args = [*PYTEST_ARGS, "-c", str(PYTEST_INI), "--rootdir", str(PYTEST_INI.parent)]
     args += [str(path) for path in paths]
     exit_code, caught = _pytest_thread().submit(_pytest_recording_warnings, args, plugin).result()

@@ -83,7 +83,7 @@ async def start_audit() -> dict[str, str]:
     from autograder.driver import AppClient
 
     loaded = learner.load("async-sleep", source)
-    client = AppClient(loaded.module.app, scanned=loaded.module, label="test")
+    client = AppClient(loaded.module.app, scanned=loaded.module)
     import warnings
 
     with warnings.catch_warnings(record=True) as caught:

@@ -50,7 +50,7 @@ def test_serving_raises_no_deprecation_warning(learner, learner_app):
     """start-up and every operation run without a Pydantic deprecation warning"""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        client = AppClient(learner_app, scanned=learner, label="your app")  # a fresh start-up
+        client = AppClient(learner_app, scanned=learner)  # a fresh start-up
         try:
             call(client, "GET", "/items")
             call(client, "GET", "/items/export")
