@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from autograder import registry
@@ -30,17 +31,25 @@ def main(argv: list[str] | None = None) -> int:
     verify.add_argument("exercises", nargs="*", help="exercise ids (default: all)")
 
     commands.add_parser("build-lessons", help="regenerate lessons/*.ipynb from lessons/src")
-    commands.add_parser("bench", help="measure check latency in a real kernel")
+    commands.add_parser("bench", help="measure check latency and grading speed")
+
+    listing.set_defaults(handler=_list)
+    check.set_defaults(handler=_check)
+    verify.set_defaults(handler=_verify)
+    commands.choices["build-lessons"].set_defaults(handler=_build_lessons)
+    commands.choices["bench"].set_defaults(handler=_bench)
+    # Feature areas add their own commands, each from its own module.
+    for register in _feature_commands():
+        register(commands)
 
     args = parser.parse_args(argv)
-    handler = {
-        "list": _list,
-        "check": _check,
-        "verify": _verify,
-        "build-lessons": _build_lessons,
-        "bench": _bench,
-    }[args.command]
-    return handler(args)
+    return args.handler(args)
+
+
+def _feature_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
+    from autograder import cli_course, cli_learner
+
+    return [cli_learner.register, cli_course.register]
 
 
 def _list(args: argparse.Namespace) -> int:
