@@ -66,6 +66,17 @@ class ExerciseResult:
             "checks": rows,
         }
 
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> ExerciseResult:
+        """The inverse of ``to_json``: how a result travels back from a grading process."""
+        rows = data.get("checks", [])
+        assert isinstance(rows, list)
+        return cls(
+            exercise_id=str(data["exercise"]),
+            checks=[CheckResult(**row) for row in rows],
+            seconds=float(data.get("seconds", 0.0)),  # type: ignore[arg-type]
+        )
+
     # --- rendering: one screen, no raw tracebacks unless asked -------------------------------
 
     def render_text(self, *, show_tracebacks: bool = False) -> str:

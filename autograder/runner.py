@@ -23,6 +23,7 @@ import pytest
 from autograder import learner as learner_code
 from autograder import plugin as check_fixtures
 from autograder import registry as registry_module
+from autograder.guard import Violation, review_answer
 from autograder.plugin import CheckPlugin
 from autograder.results import CheckResult, ExerciseResult
 from autograder.review import Finding, ReviewUnavailable, review
@@ -72,6 +73,11 @@ def _run(
     hidden: bool,
 ) -> ExerciseResult:
     result = ExerciseResult(exercise.id)
+    violations = review_answer(source)
+    if violations:
+        # Never run code that reaches for the grader: it runs in the same process as the checks.
+        result.checks.append(_guard_row(violations))
+        return result
     loaded = learner_code.load(exercise.id, source, "learner")
     if not loaded.ok:
         assert loaded.error is not None
@@ -109,6 +115,21 @@ def _run(
     result.checks.extend(_review_rows(exercise, registry, source))
     result.checks.extend(_warning_rows(exercise, loaded, caught))
     return result
+
+
+def _guard_row(violations: list[Violation]) -> CheckResult:
+    return CheckResult(
+        name="the answer keeps to its own app",
+        rule="grader-guard",
+        rule_text=(
+            "Exercise code may not import or change the grader, the interpreter or the "
+            "libraries both apps share; such code is not run."
+        ),
+        status="failed",
+        message="\n".join(f"line {v.line}: {v.what}" for v in violations),
+        hint="Remove those lines: the exercise never needs them.",
+        kind="runs",
+    )
 
 
 def _pytest_recording_warnings(

@@ -1,0 +1,257 @@
+"""The workbook's parts inside nbgrader: which preprocessors run, and three of our own.
+
+``configure(c)`` is what a course's ``nbgrader_config.py`` calls, so that nbgrader's own
+commands (``generate_assignment``, ``autograde``, ``generate_feedback``, ``export``) grade the
+workbook's way:
+
+- ``KeepStarters`` replaces ``ClearSolutions``: the student version of an answer cell is the
+  exercise's broken starter (from the registry), not a ``NotImplementedError`` stub.
+- ``GradeFromSource`` replaces ``Execute`` when autograding: each check cell's result is worked
+  out from the submitted answer in a fresh, limited process (``autograder.sandbox``), never in
+  a kernel where the submission's other cells ran first.
+- ``RemoveHiddenChecks`` runs when feedback is generated: nbgrader puts the hidden tests back
+  into check cells when it autogrades, and its feedback would show them to the student.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+from nbformat import NotebookNode
+from nbformat.v4 import new_output
+from nbgrader import preprocessors as nbgrader_steps
+from nbgrader import utils as nbgrader_utils
+from traitlets import Float, Int, Unicode
+from traitlets.config import Config
+
+from autograder import lessons, registry
+from autograder.results import ExerciseResult
+from autograder.sandbox import Limits, grade_exercise
+
+ANSWER_PREFIX = "exercise-"
+CHECK_PREFIX = "check-"
+RESULT_MIME = "application/vnd.fastapi-workbook.result+json"
+COURSE_ID = "fastapi-purist-workbook"
+# Caches that tools leave behind; no release, autograded copy or feedback should carry them.
+IGNORED_FILES = [".pytest_cache", ".hypothesis"]
+
+
+def configure(c: Config) -> None:
+    """Set up a course's nbgrader configuration for the workbook."""
+    c.CourseDirectory.course_id = COURSE_ID
+    c.CourseDirectory.ignore = [*_default_ignore(), *IGNORED_FILES]
+    c.GenerateAssignment.preprocessors = [
+        KeepStarters if step is nbgrader_steps.ClearSolutions else step
+        for step in _default_steps("GenerateAssignment", "preprocessors")
+    ]
+    c.Autograde.autograde_preprocessors = [
+        GradeFromSource if step is nbgrader_steps.Execute else step
+        for step in _default_steps("Autograde", "autograde_preprocessors")
+    ]
+    # A deleted or renamed check cell comes back, so its points are not silently lost.
+    c.OverwriteCells.add_missing_cells = True
+    # Keep the workbook's cell roles: progress and hints read them in the returned notebook.
+    c.ClearMetadataPreprocessor.preserve_cell_metadata_mask = ["nbgrader", "workbook"]
+    c.GenerateFeedback.preprocessors = [
+        nbgrader_steps.GetGrades,
+        RemoveHiddenChecks,
+        CSSHTMLHeaderPreprocessor,
+    ]
+
+
+def _default_ignore() -> list[str]:
+    from nbgrader.coursedir import CourseDirectory
+
+    return list(CourseDirectory.class_traits()["ignore"].make_dynamic_default())
+
+
+def _default_steps(converter: str, trait: str) -> list[type]:
+    from nbgrader import converters
+
+    return list(getattr(converters, converter).class_traits()[trait].make_dynamic_default())
+
+
+def exercise_of(cell: NotebookNode, prefix: str) -> str | None:
+    """The exercise id an answer or check cell belongs to, read from its nbgrader id."""
+    grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
+    return grade_id.removeprefix(prefix) if grade_id.startswith(prefix) else None
+
+
+def answers_in(notebook: NotebookNode) -> dict[str, str]:
+    """Each exercise's submitted code; the first cell wins, as nbgrader's deduplication does."""
+    answers: dict[str, str] = {}
+    for cell in notebook.cells:
+        exercise_id = exercise_of(cell, ANSWER_PREFIX)
+        if exercise_id and nbgrader_utils.is_solution(cell) and exercise_id not in answers:
+            answers[exercise_id] = answer_code(cell.source)
+    return answers
+
+
+def answer_code(cell_source: str) -> str:
+    """The Python in an answer cell: its ``%%exercise`` line is for the notebook only."""
+    first, _, rest = cell_source.partition("\n")
+    return rest if first.lstrip().startswith("%%exercise") else cell_source
+
+
+class KeepStarters(nbgrader_steps.ClearSolutions):
+    """The student version of an answer cell holds the exercise's starter."""
+
+    def preprocess_cell(
+        self, cell: NotebookNode, resources: dict[str, Any], cell_index: int
+    ) -> tuple[NotebookNode, dict[str, Any]]:
+        exercise_id = exercise_of(cell, ANSWER_PREFIX)
+        if exercise_id is None or not nbgrader_utils.is_solution(cell):
+            return super().preprocess_cell(cell, resources, cell_index)
+        exercise = registry.load().exercise(exercise_id)
+        cell.source = lessons.exercise_cell_source(exercise, exercise.starter_source())
+        return cell, resources
+
+
+class GradeFromSource(nbgrader_steps.NbGraderPreprocessor):
+    """Fill each check cell's output from grading its answer in a fresh, limited process.
+
+    nbgrader then scores the cell as usual: an error output means 0 points, none means full.
+    """
+
+    timeout = Float(Limits.seconds, help="Seconds one exercise may take to grade.").tag(config=True)
+    memory_mb = Int(Limits.memory_mb, help="Memory one exercise's grading may use.").tag(
+        config=True
+    )
+    results_dir = Unicode(
+        "",
+        help="A directory of results graded earlier (``python -m autograder grade`` fills it).",
+    ).tag(config=True)
+
+    def preprocess(
+        self, nb: NotebookNode, resources: dict[str, Any]
+    ) -> tuple[NotebookNode, dict[str, Any]]:
+        answers = answers_in(nb)
+        limits = Limits(seconds=self.timeout, memory_mb=self.memory_mb)
+        for cell in nb.cells:
+            if not (nbgrader_utils.is_grade(cell) and cell.cell_type == "code"):
+                continue
+            exercise_id = exercise_of(cell, CHECK_PREFIX)
+            if exercise_id is None:
+                cell.outputs = [_error_output("This grade cell is not a workbook check.")]
+                continue
+            if exercise_id not in answers:
+                cell.outputs = _outputs_for(missing_answer(exercise_id))
+                continue
+            result = ResultStore.at(self.results_dir).get(exercise_id, answers[exercise_id])
+            if result is None:
+                result = grade_exercise(exercise_id, answers[exercise_id], limits)
+            cell.outputs = _outputs_for(result)
+            cell.execution_count = None
+        return nb, resources
+
+
+def missing_answer(exercise_id: str) -> ExerciseResult:
+    from autograder.results import CheckResult
+
+    row = CheckResult(
+        name="the answer cell is there",
+        rule="submission",
+        rule_text="Each exercise is graded from its answer cell.",
+        status="failed",
+        message=f"The submission has no answer cell for {exercise_id}: it was deleted.",
+        hint=f"Keep the cell that starts with `%%exercise {exercise_id}`.",
+        kind="runs",
+    )
+    return ExerciseResult(exercise_id, checks=[row])
+
+
+def _outputs_for(result: ExerciseResult) -> list[NotebookNode]:
+    shown = new_output(
+        "display_data",
+        data={
+            "text/plain": result.render_text(),
+            "text/html": result.render_html(),
+            RESULT_MIME: result.to_json(),
+        },
+    )
+    if result.passed:
+        return [shown]
+    failing = len(result.failures())
+    return [
+        shown,
+        _error_output(f"{result.exercise_id}: {failing} of {len(result.checks)} checks failed"),
+    ]
+
+
+def _error_output(message: str) -> NotebookNode:
+    return new_output(
+        "error",
+        ename="ExerciseNotPassed",
+        evalue=message,
+        traceback=[f"ExerciseNotPassed: {message}"],
+    )
+
+
+class RemoveHiddenChecks(nbgrader_steps.ClearHiddenTests):
+    """Feedback shows a check cell as the student saw it: without its hidden part."""
+
+
+class ResultStore:
+    """Results graded earlier, one JSON file each, keyed by exercise, answer and workbook.
+
+    The key includes a fingerprint of the workbook's checks and references, so a fixed check
+    never reuses a stale result.
+    """
+
+    def __init__(self, directory: Path | None) -> None:
+        self.directory = directory
+
+    @classmethod
+    def at(cls, directory: str | os.PathLike[str] | None) -> ResultStore:
+        return cls(Path(directory) if directory else None)
+
+    def path_for(self, exercise_id: str, answer: str) -> Path | None:
+        if self.directory is None:
+            return None
+        digest = hashlib.sha256(
+            f"{workbook_fingerprint()}\0{exercise_id}\0{answer}".encode()
+        ).hexdigest()
+        return self.directory / f"{exercise_id}-{digest[:32]}.json"
+
+    def get(self, exercise_id: str, answer: str) -> ExerciseResult | None:
+        path = self.path_for(exercise_id, answer)
+        if path is None or not path.is_file():
+            return None
+        try:
+            return ExerciseResult.from_json(json.loads(path.read_text(encoding="utf-8")))
+        except (ValueError, KeyError, TypeError):
+            return None  # a torn write from a killed run: grade again
+
+    def put(self, exercise_id: str, answer: str, result: ExerciseResult) -> None:
+        path = self.path_for(exercise_id, answer)
+        if path is None:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".partial")
+        partial.write_text(json.dumps(result.to_json()), encoding="utf-8")
+        partial.replace(path)  # atomic: a reader sees the old state or the whole result
+
+
+_fingerprint: str | None = None
+
+
+def workbook_fingerprint() -> str:
+    """A digest of everything a grade depends on besides the answer."""
+    global _fingerprint  # noqa: PLW0603 - computed once per process; the files do not change
+    if _fingerprint is None:
+        digest = hashlib.sha256()
+        loaded = registry.load()
+        for exercise in loaded.exercises:
+            for path in (
+                exercise.checks_path,
+                exercise.hidden_checks_path,
+                exercise.reference_path,
+            ):
+                digest.update(path.read_bytes())
+        _fingerprint = digest.hexdigest()
+    return _fingerprint
