@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
+
+from autograder.sandbox import Limits
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -19,6 +22,53 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--force", action="store_true", help="rewrite the config and source/ of an existing course"
     )
     init.set_defaults(handler=_course_init)
+
+    grade = commands.add_parser(
+        "grade",
+        help="autograde every submission of a course in parallel (writes nbgrader's gradebook)",
+    )
+    grade.add_argument("directory", type=Path, help="the course directory (from course init)")
+    grade.add_argument("assignments", nargs="*", help="assignments to grade (default: all)")
+    grade.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="answers graded at once"
+    )
+    grade.add_argument(
+        "--scheduler", help="grade on a dask.distributed cluster: the scheduler's address"
+    )
+    grade.add_argument(
+        "--timeout", type=float, default=Limits.seconds, help="seconds one answer may take"
+    )
+    grade.add_argument(
+        "--memory-mb", type=int, default=Limits.memory_mb, help="memory one answer may use"
+    )
+    grade.add_argument(
+        "--force", action="store_true", help="grade again what an earlier run finished"
+    )
+    grade.set_defaults(handler=_grade)
+
+
+def _grade(args: argparse.Namespace) -> int:
+    from autograder.grading import CourseError, grade_course
+
+    if args.workers < 1:
+        print("--workers must be at least 1.", file=sys.stderr)
+        return 2
+    try:
+        report = grade_course(
+            args.directory,
+            args.assignments,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            limits=Limits(seconds=args.timeout, memory_mb=args.memory_mb),
+            force=args.force,
+            report=lambda line: print(line, flush=True),
+        )
+    except CourseError as error:
+        print(error, file=sys.stderr)
+        return 2
+    for outcome in report.failed:
+        print(f"{outcome.submission.label} could not be graded:\n{outcome.error}", file=sys.stderr)
+    return 1 if report.failed else 0
 
 
 def _course_init(args: argparse.Namespace) -> int:

@@ -30,12 +30,12 @@ from traitlets import Float, Int, Unicode
 from traitlets.config import Config
 
 from autograder import lessons, registry
+from autograder.notebook import RESULT_MIME
 from autograder.results import ExerciseResult
 from autograder.sandbox import Limits, grade_exercise
 
 ANSWER_PREFIX = "exercise-"
 CHECK_PREFIX = "check-"
-RESULT_MIME = "application/vnd.fastapi-workbook.result+json"
 COURSE_ID = "fastapi-purist-workbook"
 # Caches that tools leave behind; no release, autograded copy or feedback should carry them.
 IGNORED_FILES = [".pytest_cache", ".hypothesis"]

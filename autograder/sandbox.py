@@ -109,6 +109,9 @@ def _in_forked_process(exercise_id: str, source: str, limits: Limits) -> Outcome
         process.join(5)
 
 
+_main_module_lock = threading.Lock()  # local workers start processes from several threads
+
+
 @contextmanager
 def _main_script_hidden() -> Iterator[None]:
     """Keep multiprocessing from running the parent's main script again in the new process.
@@ -117,13 +120,14 @@ def _main_script_hidden() -> Iterator[None]:
     Under ``nbgrader autograde`` the script is nbgrader's, and running it again cost about
     1.7 s per graded exercise.
     """
-    main = sys.modules["__main__"]
-    script = main.__dict__.pop("__file__", None)
-    try:
-        yield
-    finally:
-        if script is not None:
-            main.__file__ = script
+    with _main_module_lock:
+        main = sys.modules["__main__"]
+        script = main.__dict__.pop("__file__", None)
+        try:
+            yield
+        finally:
+            if script is not None:
+                main.__file__ = script
 
 
 def _in_new_interpreter(exercise_id: str, source: str, limits: Limits) -> Outcome:

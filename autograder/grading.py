@@ -1,0 +1,378 @@
+"""``python -m autograder grade DIR``: grade every submission of a course, in parallel.
+
+nbgrader autogrades one notebook after another. Here the slow part, grading each answer in a
+fresh process, runs on several workers at once (local processes, or a dask.distributed
+cluster), and nbgrader's own ``autograde`` then runs for each submission with those results at
+hand. The gradebook, the autograded notebooks and the feedback are therefore exactly what
+``nbgrader autograde`` writes; only the waiting is shorter.
+
+Work survives a crash or a kill: every graded answer is kept in ``DIR/.autograder/results``
+(keyed by exercise, answer and workbook version) and every finished submission gets a marker
+in ``DIR/.autograder/done``. A re-run grades only what is missing, and nbgrader replaces a
+half-written submission's grades instead of adding to them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import as_completed as local_as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from autograder import registry
+from autograder.nbgrader_hooks import ResultStore, answers_in, workbook_fingerprint
+from autograder.results import ExerciseResult
+from autograder.sandbox import Limits, grade_exercise
+
+STATE_DIR = ".autograder"
+UNREADABLE_SUFFIX = ".unreadable"
+
+
+class CourseError(Exception):
+    """The course directory cannot be graded as it stands; the message says why."""
+
+
+@dataclass(frozen=True)
+class Submission:
+    assignment: str
+    student: str
+    directory: Path
+
+    @property
+    def label(self) -> str:
+        return f"{self.assignment}/{self.student}"
+
+
+@dataclass
+class Outcome:
+    submission: Submission
+    score: float = 0.0
+    max_score: float = 0.0
+    error: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class GradeReport:
+    outcomes: list[Outcome] = field(default_factory=list)
+    skipped: int = 0  # finished in an earlier run
+    answers_graded: int = 0
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> list[Outcome]:
+        return [outcome for outcome in self.outcomes if outcome.error]
+
+
+class Course:
+    """An nbgrader course made by ``course init``, opened the way nbgrader opens it."""
+
+    def __init__(self, root: Path, limits: Limits) -> None:
+        from nbgrader.apps import NbGraderAPI
+        from nbgrader.coursedir import CourseDirectory
+        from traitlets.config.loader import PyFileConfigLoader
+
+        self.root = root.resolve()
+        config_file = self.root / "nbgrader_config.py"
+        if not config_file.is_file():
+            raise CourseError(
+                f"{root} is not a course: it has no nbgrader_config.py. Create one with "
+                f"`python -m autograder course init {root}`."
+            )
+        try:
+            config = PyFileConfigLoader(config_file.name, path=str(self.root)).load_config()
+        except Exception as error:  # nbgrader itself would only log this and carry on
+            raise CourseError(f"{config_file} could not be read: {error}") from error
+        config.CourseDirectory.root = str(self.root)
+        config.GradeFromSource.timeout = limits.seconds
+        config.GradeFromSource.memory_mb = limits.memory_mb
+        config.GradeFromSource.results_dir = str(self.results_dir)
+        self.config = config
+        self.api = NbGraderAPI(CourseDirectory(config=config), config=config)
+
+    @property
+    def results_dir(self) -> Path:
+        return self.root / STATE_DIR / "results"
+
+    @property
+    def done_dir(self) -> Path:
+        return self.root / STATE_DIR / "done"
+
+    def assignments(self) -> list[str]:
+        source = self.root / "source"
+        return sorted(path.name for path in source.iterdir() if path.is_dir())
+
+    def notebook_names(self, assignment: str) -> list[str]:
+        return sorted(path.name for path in (self.root / "source" / assignment).glob("*.ipynb"))
+
+    def submissions(self, assignments: Iterable[str]) -> list[Submission]:
+        found = []
+        submitted = self.root / "submitted"
+        for assignment in assignments:
+            for student_dir in sorted(submitted.glob("*")) if submitted.is_dir() else []:
+                directory = student_dir / assignment
+                if directory.is_dir():
+                    found.append(Submission(assignment, student_dir.name, directory))
+        return found
+
+    # --- what a finished submission leaves behind ------------------------------------------
+
+    def _marker(self, submission: Submission) -> Path:
+        return self.done_dir / submission.assignment / f"{submission.student}.json"
+
+    def submission_digest(self, submission: Submission) -> str:
+        digest = hashlib.sha256(workbook_fingerprint().encode())
+        for path in sorted(submission.directory.rglob("*")):
+            if path.is_file():
+                digest.update(str(path.relative_to(submission.directory)).encode())
+                digest.update(path.read_bytes())
+        return digest.hexdigest()
+
+    def is_done(self, submission: Submission) -> bool:
+        marker = self._marker(submission)
+        try:
+            recorded = json.loads(marker.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        return recorded.get("digest") == self.submission_digest(submission)
+
+    def mark_done(self, submission: Submission, outcome: Outcome) -> None:
+        marker = self._marker(submission)
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        partial = marker.with_suffix(".partial")
+        partial.write_text(
+            json.dumps(
+                {
+                    "digest": self.submission_digest(submission),
+                    "score": outcome.score,
+                    "max_score": outcome.max_score,
+                }
+            ),
+            encoding="utf-8",
+        )
+        partial.replace(marker)
+
+    def autograde(self, submission: Submission) -> Outcome:
+        """nbgrader's own autograde of one submission, then its score from the gradebook."""
+        from nbgrader.api import Gradebook
+
+        outcome = Outcome(submission)
+        answer = self.api.autograde(submission.assignment, submission.student, force=True)
+        if not answer["success"]:
+            outcome.error = (answer.get("error") or answer.get("log") or "nbgrader failed")[-2000:]
+            return outcome
+        with Gradebook(self.api.coursedir.db_url, self.api.coursedir.course_id) as gradebook:
+            graded = gradebook.find_submission(submission.assignment, submission.student)
+            outcome.score, outcome.max_score = graded.score, graded.max_score
+        return outcome
+
+
+# --- one answer, graded on a worker -------------------------------------------------------------
+
+
+def grade_answer(exercise_id: str, answer: str, seconds: float, memory_mb: int) -> dict[str, Any]:
+    """The task every worker runs; plain arguments and a JSON result travel to any cluster."""
+    result = grade_exercise(exercise_id, answer, Limits(seconds=seconds, memory_mb=memory_mb))
+    return result.to_json()
+
+
+class LocalWorkers:
+    """``--workers N``: N answers graded at once, each in its own fresh process."""
+
+    def __init__(self, workers: int) -> None:
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grade")
+
+    def submit(self, *args: Any) -> Future[dict[str, Any]]:
+        return self.pool.submit(grade_answer, *args)
+
+    def as_completed(self, futures: Iterable[Any]) -> Iterator[Any]:
+        return local_as_completed(list(futures))
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+class ClusterWorkers:
+    """``--scheduler ADDRESS``: the same tasks, sent to a dask.distributed cluster."""
+
+    def __init__(self, address: str) -> None:
+        from distributed import Client
+
+        try:
+            self.client = Client(address, timeout=30)
+        except OSError as error:
+            raise CourseError(
+                f"No dask scheduler answered at {address} ({error}). Start one with "
+                "`dask scheduler` and workers with `dask worker ADDRESS`, each able to import "
+                "the workbook, or grade on this machine with --workers."
+            ) from error
+
+    def submit(self, *args: Any) -> Any:
+        # pure=False: a timed-out answer is graded again when a re-run asks again.
+        return self.client.submit(grade_answer, *args, pure=False)
+
+    def as_completed(self, futures: Iterable[Any]) -> Iterator[Any]:
+        from distributed import as_completed
+
+        return iter(as_completed(list(futures)))
+
+    def close(self) -> None:
+        self.client.close()
+
+
+# --- the whole run ------------------------------------------------------------------------------
+
+
+def grade_course(
+    root: Path,
+    assignments: list[str] | None = None,
+    *,
+    workers: int = 1,
+    scheduler: str | None = None,
+    limits: Limits | None = None,
+    force: bool = False,
+    report: Callable[[str], None] = print,
+) -> GradeReport:
+    started = time.perf_counter()
+    limits = limits or Limits()
+    course = Course(root, limits)
+    known = course.assignments()
+    chosen = assignments or known
+    unknown = sorted(set(chosen) - set(known))
+    if unknown:
+        raise CourseError(
+            f"No assignment named {', '.join(unknown)} in {root}/source; the course has "
+            f"{', '.join(known)}."
+        )
+    store = ResultStore.at(course.results_dir)
+    grade_report = GradeReport()
+    pending: list[Submission] = []
+    for submission in course.submissions(chosen):
+        if not force and course.is_done(submission):
+            grade_report.skipped += 1
+        else:
+            pending.append(submission)
+    if grade_report.skipped:
+        report(
+            f"{grade_report.skipped} submissions were graded in an earlier run; kept as they are"
+        )
+    report(f"grading {len(pending)} submissions with {_describe(workers, scheduler)}")
+
+    notes: dict[Submission, list[str]] = {}
+    waiting_on: dict[Submission, set[Path]] = {}
+    jobs: dict[Path, tuple[str, str, list[Submission]]] = {}
+    for submission in pending:
+        answers, notes[submission] = _answers_of(course, submission)
+        waiting_on[submission] = set()
+        for exercise_id, answer in answers:
+            key = store.path_for(exercise_id, answer)
+            assert key is not None
+            if key.is_file():
+                continue
+            waiting_on[submission].add(key)
+            jobs.setdefault(key, (exercise_id, answer, []))[2].append(submission)
+
+    workers_pool = ClusterWorkers(scheduler) if scheduler else LocalWorkers(workers)
+    lock = threading.Lock()
+    finished = 0
+
+    def finish(submission: Submission) -> None:
+        nonlocal finished
+        outcome = course.autograde(submission)
+        outcome.notes = notes[submission]
+        if not outcome.error:
+            course.mark_done(submission, outcome)
+        finished += 1
+        grade_report.outcomes.append(outcome)
+        status = (
+            f"error: {outcome.error.strip().splitlines()[-1]}"
+            if outcome.error
+            else f"{outcome.score:g}/{outcome.max_score:g} points"
+        )
+        extra = f" ({'; '.join(outcome.notes)})" if outcome.notes else ""
+        report(f"[{finished}/{len(pending)}] {submission.label}: {status}{extra}")
+
+    try:
+        for submission in pending:
+            if not waiting_on[submission]:
+                finish(submission)
+        futures = {
+            workers_pool.submit(exercise_id, answer, limits.seconds, limits.memory_mb): key
+            for key, (exercise_id, answer, _) in jobs.items()
+        }
+        for future in workers_pool.as_completed(futures):
+            key = futures[future]
+            exercise_id, answer, waiting = jobs[key]
+            store.put(exercise_id, answer, ExerciseResult.from_json(future.result()))
+            grade_report.answers_graded += 1
+            with lock:
+                ready = []
+                for submission in waiting:
+                    waiting_on[submission].discard(key)
+                    if not waiting_on[submission]:
+                        ready.append(submission)
+            for submission in ready:
+                finish(submission)
+    finally:
+        workers_pool.close()
+    grade_report.seconds = time.perf_counter() - started
+    report(
+        f"graded {len(grade_report.outcomes)} submissions ({grade_report.answers_graded} answers) "
+        f"in {grade_report.seconds:.1f} s; {len(grade_report.failed)} could not be graded"
+    )
+    return grade_report
+
+
+def _describe(workers: int, scheduler: str | None) -> str:
+    return f"the dask cluster at {scheduler}" if scheduler else f"{workers} local workers"
+
+
+def _answers_of(course: Course, submission: Submission) -> tuple[list[tuple[str, str]], list[str]]:
+    """The answers to grade in one submission, and notes for the instructor.
+
+    A notebook that is not valid notebook JSON is kept under a new name and replaced by one
+    that says so; nbgrader then gives its exercises 0 and puts the reason in the feedback.
+    """
+    answers: list[tuple[str, str]] = []
+    notes: list[str] = []
+    known = {exercise.id for exercise in registry.load().exercises}
+    for name in course.notebook_names(submission.assignment):
+        path = submission.directory / name
+        if not path.is_file():
+            notes.append(f"{name} was not submitted")
+            continue
+        try:
+            notebook = nbformat.read(path, as_version=4)
+            nbformat.validate(notebook)
+        except Exception as error:  # any unreadable file is the student's, not the run's, problem
+            notes.append(f"{name} is not a readable notebook, kept as {name}{UNREADABLE_SUFFIX}")
+            _set_aside_unreadable(path, error)
+            continue
+        answers.extend(
+            (exercise_id, answer)
+            for exercise_id, answer in answers_in(notebook).items()
+            if exercise_id in known
+        )
+    return answers, notes
+
+
+def _set_aside_unreadable(path: Path, error: Exception) -> None:
+    kept = path.with_name(path.name + UNREADABLE_SUFFIX)
+    if not kept.exists():
+        path.replace(kept)
+    reason = " ".join(str(error).split())[:400]
+    explanation = nbformat.v4.new_markdown_cell(
+        f"**This notebook could not be graded.** The file you submitted, `{path.name}`, is not "
+        f"a readable Jupyter notebook ({reason}). Every exercise in it scored 0. Your file is "
+        f"kept unchanged as `{kept.name}`: ask your instructor to look at it, and next time "
+        "check that the notebook opens in JupyterLab before you submit it."
+    )
+    nbformat.write(nbformat.v4.new_notebook(cells=[explanation]), path)
