@@ -17,7 +17,7 @@ from nbformat import NotebookNode
 
 from autograder import lessons
 from autograder import registry as registry_module
-from autograder.nbgrader_hooks import ANSWER_PREFIX, CHECK_PREFIX, COURSE_ID
+from autograder.nbgrader_hooks import ANSWER_PREFIX, CHECK_PREFIX, COURSE_ID, PLACEHOLDER_MARK
 from autograder.registry import Exercise, Lesson, Registry
 
 CONFIG_TEXT = """\
@@ -72,15 +72,37 @@ def source_notebook(lesson: Lesson, registry: Registry) -> NotebookNode:
         elif role.get("role") == "check":
             exercise = registry.exercise(role["exercise"])
             cell.source = check_cell_source(exercise)
-            cell.metadata["nbgrader"] = _nbgrader_cell(
-                CHECK_PREFIX + exercise.id, grade=True, locked=True, points=exercise.points
-            )
+            cell.metadata["nbgrader"] = _check_metadata(exercise)
         elif role.get("role") is not None:
             # Set-up cells: a student who edits them only breaks their own notebook, and
             # nbgrader restores locked cells before grading.
             cell.metadata["nbgrader"] = _nbgrader_cell(f"{role['role']}-{cell.id}", locked=True)
     notebook.metadata["workbook"]["course"] = COURSE_ID
     return notebook
+
+
+def _check_metadata(exercise: Exercise) -> dict[str, object]:
+    return _nbgrader_cell(
+        CHECK_PREFIX + exercise.id, grade=True, locked=True, points=exercise.points
+    )
+
+
+def check_cell(exercise: Exercise) -> NotebookNode:
+    """A check cell as the source has it (nbgrader restores its source when grading)."""
+    cell = nbformat.v4.new_code_cell(check_cell_source(exercise))
+    cell.metadata["workbook"] = {"role": "check", "exercise": exercise.id}
+    cell.metadata["nbgrader"] = _check_metadata(exercise)
+    return cell
+
+
+def placeholder_answer_cell(exercise: Exercise) -> NotebookNode:
+    """Stands in for an answer cell missing from a submission; it is never graded as code."""
+    cell = nbformat.v4.new_code_cell(
+        f"{PLACEHOLDER_MARK} The answer cell for {exercise.id} was missing from this submission."
+    )
+    cell.metadata["workbook"] = {"role": "exercise", "exercise": exercise.id}
+    cell.metadata["nbgrader"] = _nbgrader_cell(ANSWER_PREFIX + exercise.id, solution=True)
+    return cell
 
 
 def check_cell_source(exercise: Exercise) -> str:

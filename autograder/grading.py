@@ -18,6 +18,7 @@ import hashlib
 import json
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import as_completed as local_as_completed
@@ -243,6 +244,9 @@ def grade_course(
 ) -> GradeReport:
     started = time.perf_counter()
     limits = limits or Limits()
+    # nbgrader's gradebook code makes SQLAlchemy warn about autoflush on every submission;
+    # the warnings are about nbgrader's session handling and would bury the progress lines.
+    warnings.filterwarnings("ignore", message=".*not in session.*")
     course = Course(root, limits)
     known = course.assignments()
     chosen = assignments or known
@@ -339,7 +343,8 @@ def _answers_of(course: Course, submission: Submission) -> tuple[list[tuple[str,
     """The answers to grade in one submission, and notes for the instructor.
 
     A notebook that is not valid notebook JSON is kept under a new name and replaced by one
-    that says so; nbgrader then gives its exercises 0 and puts the reason in the feedback.
+    that says so; when nbgrader autogrades it, the workbook's cells are put back without
+    answers, so each exercise scores 0 with the reason in the feedback.
     """
     answers: list[tuple[str, str]] = []
     notes: list[str] = []

@@ -36,6 +36,8 @@ from autograder.sandbox import Limits, grade_exercise
 
 ANSWER_PREFIX = "exercise-"
 CHECK_PREFIX = "check-"
+# First line of the stand-in for a deleted answer cell (nbgrader keeps sources, not metadata).
+PLACEHOLDER_MARK = "# [missing answer]"
 COURSE_ID = "fastapi-purist-workbook"
 # Caches that tools leave behind; no release, autograded copy or feedback should carry them.
 IGNORED_FILES = [".pytest_cache", ".hypothesis"]
@@ -49,12 +51,16 @@ def configure(c: Config) -> None:
         KeepStarters if step is nbgrader_steps.ClearSolutions else step
         for step in _default_steps("GenerateAssignment", "preprocessors")
     ]
+    # Put back deleted workbook cells first: nbgrader's own repair fails when an answer cell
+    # and its check cell are both gone (it looks for the answer cell to insert after).
+    c.Autograde.sanitize_preprocessors = [
+        RestoreWorkbookCells,
+        *_default_steps("Autograde", "sanitize_preprocessors"),
+    ]
     c.Autograde.autograde_preprocessors = [
         GradeFromSource if step is nbgrader_steps.Execute else step
         for step in _default_steps("Autograde", "autograde_preprocessors")
     ]
-    # A deleted or renamed check cell comes back, so its points are not silently lost.
-    c.OverwriteCells.add_missing_cells = True
     # Keep the workbook's cell roles: progress and hints read them in the returned notebook.
     c.ClearMetadataPreprocessor.preserve_cell_metadata_mask = ["nbgrader", "workbook"]
     c.GenerateFeedback.preprocessors = [
@@ -87,6 +93,8 @@ def answers_in(notebook: NotebookNode) -> dict[str, str]:
     answers: dict[str, str] = {}
     for cell in notebook.cells:
         exercise_id = exercise_of(cell, ANSWER_PREFIX)
+        if cell.source.startswith(PLACEHOLDER_MARK):
+            continue  # put back by RestoreWorkbookCells: there is no answer to grade
         if exercise_id and nbgrader_utils.is_solution(cell) and exercise_id not in answers:
             answers[exercise_id] = answer_code(cell.source)
     return answers
@@ -96,6 +104,43 @@ def answer_code(cell_source: str) -> str:
     """The Python in an answer cell: its ``%%exercise`` line is for the notebook only."""
     first, _, rest = cell_source.partition("\n")
     return rest if first.lstrip().startswith("%%exercise") else cell_source
+
+
+class RestoreWorkbookCells(nbgrader_steps.NbGraderPreprocessor):
+    """Give a submission back every answer and check cell of its lesson, in lesson order.
+
+    A deleted check cell returns with the source nbgrader keeps for it, so it is graded as
+    usual. A deleted answer cell returns as a marked placeholder, which scores 0 and says why.
+    """
+
+    def preprocess(
+        self, nb: NotebookNode, resources: dict[str, Any]
+    ) -> tuple[NotebookNode, dict[str, Any]]:
+        from autograder.course import check_cell, placeholder_answer_cell
+
+        loaded = registry.load()
+        lesson_id = resources.get("nbgrader", {}).get("notebook", "")
+        if lesson_id not in {lesson.id for lesson in loaded.lessons}:
+            return nb, resources
+        present = {
+            cell.metadata.get("nbgrader", {}).get("grade_id"): index
+            for index, cell in reversed(list(enumerate(nb.cells)))
+        }
+        insert_after = -1
+        for exercise in loaded.exercises_of(lesson_id):
+            for grade_id, make in (
+                (ANSWER_PREFIX + exercise.id, placeholder_answer_cell),
+                (CHECK_PREFIX + exercise.id, check_cell),
+            ):
+                if grade_id in present:
+                    insert_after = max(insert_after, present[grade_id])
+                    continue
+                self.log.warning("%s: cell %s was missing; put back", lesson_id, grade_id)
+                insert_after += 1
+                nb.cells.insert(insert_after, make(exercise))
+                present = {key: i + (i >= insert_after) for key, i in present.items()}
+                present[grade_id] = insert_after
+        return nb, resources
 
 
 class KeepStarters(nbgrader_steps.ClearSolutions):
@@ -158,7 +203,10 @@ def missing_answer(exercise_id: str) -> ExerciseResult:
         rule="submission",
         rule_text="Each exercise is graded from its answer cell.",
         status="failed",
-        message=f"The submission has no answer cell for {exercise_id}: it was deleted.",
+        message=(
+            f"The submission has no answer for {exercise_id}: its cell was deleted, or the "
+            "notebook could not be read."
+        ),
         hint=f"Keep the cell that starts with `%%exercise {exercise_id}`.",
         kind="runs",
     )
