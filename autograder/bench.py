@@ -5,17 +5,30 @@ sees it), then the check cell is timed: every import the check needs is inside t
 fresh kernel per exercise, over every exercise of every lesson; the line reports the worst.
 warm: one kernel runs every exercise once, then each check again ``WARM_ROUNDS`` times; the
 line reports the median. Times are wall-clock, from sending the cell to its reply.
+
+Then a synthetic class is graded by nbgrader, by ``python -m autograder grade`` and by plain
+nbclient (see ``autograder.bench_grading``), which prints the ``grading:`` line.
+
+Every kernel and grader the bench starts records learner progress in a temporary store
+(``WORKBOOK_PROGRESS``), never in the developer's own.
 """
 
 from __future__ import annotations
 
+import os
 import statistics
+import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 from jupyter_client.manager import KernelManager
 
 from autograder import registry as registry_module
 from autograder.lessons import SETUP_SOURCE, check_cell_source, exercise_cell_source
+from autograder.progress_store import PROGRESS_ENV
 from autograder.registry import Exercise
 
 WARM_ROUNDS = 5
@@ -97,6 +110,33 @@ def check_latency() -> str:
     )
 
 
-def main() -> int:
-    print(check_latency())
+@contextmanager
+def temporary_progress_store() -> Iterator[Path]:
+    """``WORKBOOK_PROGRESS`` names a scratch file while the bench runs; kernels inherit it."""
+    previous = os.environ.get(PROGRESS_ENV)
+    with tempfile.TemporaryDirectory(prefix="workbook-bench-progress-") as directory:
+        path = Path(directory) / "progress.sqlite3"
+        os.environ[PROGRESS_ENV] = str(path)
+        try:
+            yield path
+        finally:
+            if previous is None:
+                os.environ.pop(PROGRESS_ENV, None)
+            else:
+                os.environ[PROGRESS_ENV] = previous
+
+
+def main(*, students: int | None = None, only: str | None = None) -> int:
+    """Both parts by default; ``only`` is "checks" or "grading"."""
+    from autograder.bench_grading import STUDENTS, GradingBenchFailed, grading_line
+
+    with temporary_progress_store():
+        if only in (None, "checks"):
+            print(check_latency(), flush=True)
+        if only in (None, "grading"):
+            try:
+                print(grading_line(STUDENTS if students is None else students), flush=True)
+            except GradingBenchFailed as failure:
+                print(f"grading bench failed: {failure}", file=sys.stderr)
+                return 1
     return 0

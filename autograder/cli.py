@@ -31,7 +31,13 @@ def main(argv: list[str] | None = None) -> int:
     verify.add_argument("exercises", nargs="*", help="exercise ids (default: all)")
 
     commands.add_parser("build-lessons", help="regenerate lessons/*.ipynb from lessons/src")
-    commands.add_parser("bench", help="measure check latency and grading speed")
+    bench = commands.add_parser("bench", help="measure check latency and grading speed")
+    bench.add_argument(
+        "--students", type=int, default=20, help="students in the graded class (default: 20)"
+    )
+    bench.add_argument(
+        "--only", choices=["checks", "grading"], help="run one part of the bench (default: both)"
+    )
 
     listing.set_defaults(handler=_list)
     check.set_defaults(handler=_check)
@@ -47,9 +53,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _feature_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
-    from autograder import cli_course, cli_learner
+    from autograder import cli_course, cli_handouts, cli_learner
 
-    return [cli_learner.register, cli_course.register]
+    return [cli_learner.register, cli_course.register, cli_handouts.register]
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -109,4 +115,7 @@ def _build_lessons(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     from autograder.bench import main as bench_main
 
-    return bench_main()
+    if args.students < 1:
+        print("--students must be at least 1.", file=sys.stderr)
+        return 2
+    return bench_main(students=args.students, only=args.only)

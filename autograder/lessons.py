@@ -3,7 +3,9 @@
 A lesson's story is written in ``lessons/src/<lesson>.md`` (jupytext's markdown format, so
 authors edit and review plain text). The notebook is derived, never edited by hand:
 
-- a setup cell goes after the first markdown cell;
+- a setup cell goes after the first markdown cell, and a progress cell after it: it shows this
+  lesson's done and pending exercises and the whole workbook's, with bars that follow every
+  check (``progress()`` in :mod:`autograder.notebook`);
 - each line ``<!-- exercise: ID -->`` becomes a line of facts from the registry (points,
   items taught), the exercise cell (``%%exercise ID`` and the starter) and its check cell.
 
@@ -15,16 +17,19 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-
-import jupytext
-import nbformat
-from nbformat import NotebookNode
+from typing import TYPE_CHECKING
 
 from autograder import registry as registry_module
 from autograder.registry import Exercise, Lesson, Registry
 
+if TYPE_CHECKING:
+    from nbformat import NotebookNode
+
+# jupytext and nbformat are imported where notebooks are built: the cell texts below are also
+# used by reset and reveal, in a kernel or a terminal, which should not wait for them.
+
 MARKER = re.compile(r"^<!--\s*exercise:\s*(?P<id>[\w-]+)\s*-->\s*$")
-SETUP_SOURCE = "%load_ext autograder\nfrom autograder import check"
+SETUP_SOURCE = "%load_ext autograder\nfrom autograder import check, hint, progress, reset, reveal"
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
 
@@ -34,6 +39,10 @@ class LessonSourceError(ValueError):
 
 def exercise_cell_source(exercise: Exercise, code: str) -> str:
     return f"%%exercise {exercise.id}\n{code.rstrip()}\n"
+
+
+def progress_cell_source(lesson: Lesson) -> str:
+    return f'progress("{lesson.id}")'
 
 
 def check_cell_source(exercise: Exercise) -> str:
@@ -51,6 +60,9 @@ def facts_markdown(exercise: Exercise, registry: Registry) -> str:
 
 def build(lesson: Lesson, registry: Registry, *, use_reference: bool = False) -> NotebookNode:
     """The lesson notebook; with ``use_reference`` the exercise cells hold the reference."""
+    import jupytext
+    import nbformat
+
     if not lesson.source_path.is_file():
         raise LessonSourceError(f"{lesson.id} has no source at {lesson.source_path}")
     source = jupytext.read(lesson.source_path, fmt="md")
@@ -64,20 +76,16 @@ def build(lesson: Lesson, registry: Registry, *, use_reference: bool = False) ->
         if index == 0:
             setup = nbformat.v4.new_code_cell(SETUP_SOURCE)
             setup.metadata["workbook"] = {"role": "setup"}
-            cells.append(setup)
+            shown = nbformat.v4.new_code_cell(progress_cell_source(lesson))
+            shown.metadata["workbook"] = {"role": "progress", "lesson": lesson.id}
+            cells.extend([setup, shown])
     expected = [exercise.id for exercise in registry.exercises_of(lesson.id)]
     if placed != expected:
         raise LessonSourceError(
             f"{lesson.source_path.name} places exercises {placed}; the registry lists {expected} "
             "for this lesson, in that order"
         )
-    for number, cell in enumerate(cells):
-        role = cell.metadata.get("workbook", {})
-        cell.id = (
-            f"{role['role']}-{role['exercise']}" if "exercise" in role else f"cell-{number:03d}"
-        )
-        if role.get("role") == "setup":
-            cell.id = "setup"
+    _assign_ids(cells)
     notebook = nbformat.v4.new_notebook(cells=cells)
     notebook.metadata = {
         "kernelspec": KERNELSPEC,
@@ -87,9 +95,30 @@ def build(lesson: Lesson, registry: Registry, *, use_reference: bool = False) ->
     return notebook
 
 
+def _assign_ids(cells: list[NotebookNode]) -> None:
+    """Stable ids: by role where a cell has one, else by position.
+
+    The progress cell takes no position, so the cells after it kept the ids they had before
+    it existed (learners' notebooks and links keep pointing at the same cells).
+    """
+    number = 0
+    for cell in cells:
+        role = cell.metadata.get("workbook", {})
+        if role.get("role") in ("setup", "progress"):
+            cell.id = role["role"]
+        elif "exercise" in role:
+            cell.id = f"{role['role']}-{role['exercise']}"
+        else:
+            cell.id = f"cell-{number:03d}"
+        if role.get("role") != "progress":
+            number += 1
+
+
 def _expand_markdown(
     text: str, lesson: Lesson, registry: Registry, placed: list[str], use_reference: bool
 ) -> list[NotebookNode]:
+    import nbformat
+
     cells: list[NotebookNode] = []
     pending: list[str] = []
 
@@ -124,6 +153,8 @@ def _expand_markdown(
 
 
 def write_all(registry: Registry | None = None) -> list[Path]:
+    import nbformat
+
     registry = registry or registry_module.load()
     written = []
     for lesson in registry.lessons:

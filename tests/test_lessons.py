@@ -4,11 +4,17 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from autograder import lessons, registry
+from autograder import lessons, progress_store, registry
 from autograder.notebook import RESULT_MIME
 
 REGISTRY = registry.load()
 LESSONS = REGISTRY.lessons
+
+
+@pytest.fixture(autouse=True)
+def private_progress(tmp_path, monkeypatch):
+    # Kernels inherit the environment: their checks record into this file, not the real one.
+    monkeypatch.setenv(progress_store.PROGRESS_ENV, str(tmp_path / "progress.sqlite3"))
 
 
 def _execute(notebook, *, allow_errors):
@@ -26,8 +32,14 @@ def _role(cell):
     return cell.metadata.get("workbook", {}).get("role", "")
 
 
-def _results(cell):
-    return [out["data"][RESULT_MIME] for out in cell.outputs if RESULT_MIME in out.get("data", {})]
+def _results(cell, mime=RESULT_MIME):
+    return [out["data"][mime] for out in cell.outputs if mime in out.get("data", {})]
+
+
+def _progress_shown(executed):
+    (cell,) = [cell for cell in executed.cells if _role(cell) == "progress"]
+    (shown,) = _results(cell, progress_store.PROGRESS_MIME)
+    return shown
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda lesson: lesson.id)
@@ -54,6 +66,36 @@ def test_exercise_cells_hold_the_starters_and_check_cells_follow_them(lesson):
         assert cells[index + 1].get("id") == f"check-{exercise.id}"
 
 
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda lesson: lesson.id)
+def test_setup_and_progress_cells_open_every_lesson_with_stable_ids(lesson):
+    cells = lessons.build(lesson, REGISTRY).cells
+    assert cells[0].cell_type == "markdown"
+    assert (cells[1].get("id"), _role(cells[1])) == ("setup", "setup")
+    assert (cells[2].get("id"), _role(cells[2])) == ("progress", "progress")
+    assert cells[2].source == f'progress("{lesson.id}")'
+    assert cells[2].metadata["workbook"]["lesson"] == lesson.id
+    for name in ("check", "hint", "progress", "reset", "reveal"):
+        assert name in cells[1].source
+    # The progress cell takes no number: the cells after it keep the ids they had before it.
+    assert cells[3].get("id") == "cell-002"
+    ids = [cell.get("id") for cell in cells]
+    assert len(ids) == len(set(ids))
+
+
+def test_a_lesson_added_to_the_registry_gets_a_progress_cell_with_no_code_change(
+    tmp_path, monkeypatch
+):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "99-later.md").write_text("# Lesson 99\n\nLater.\n", encoding="utf-8")
+    monkeypatch.setattr(registry, "lessons_dir", lambda: tmp_path)
+    later = registry.Lesson("99-later", "Later", "added later")
+    grown = registry.Registry((*LESSONS, later), REGISTRY.exercises, REGISTRY.catalog, {})
+    cells = lessons.build(later, grown).cells
+    assert [(c.get("id"), c.source) for c in cells if _role(c) == "progress"] == [
+        ("progress", 'progress("99-later")')
+    ]
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda lesson: lesson.id)
 def test_delivered_notebook_runs_and_only_its_check_cells_fail(lesson):
@@ -76,6 +118,10 @@ def test_delivered_notebook_runs_and_only_its_check_cells_fail(lesson):
         failing = [row for row in result["checks"] if row["status"] == "failed"]
         assert failing and all(row["message"] and row["rule"] for row in failing)
     assert checks_seen == len(REGISTRY.exercises_of(lesson.id))
+    shown = _progress_shown(executed)
+    (this_lesson,) = [entry for entry in shown["lessons"] if entry["id"] == lesson.id]
+    assert shown["focus"] == lesson.id and this_lesson["done"] == []
+    assert {row["state"] for row in this_lesson["exercises"]} == {"failing"}
 
 
 @pytest.mark.slow
@@ -88,3 +134,8 @@ def test_notebook_with_the_reference_in_every_exercise_cell_passes_every_check(l
     ]
     assert len(results) == len(REGISTRY.exercises_of(lesson.id))
     assert all(result["status"] == "passed" for result in results)
+    # The progress cell ran before any check; every check since redrew it.
+    shown = _progress_shown(executed)
+    (this_lesson,) = [entry for entry in shown["lessons"] if entry["id"] == lesson.id]
+    assert this_lesson["done"] == [e.id for e in REGISTRY.exercises_of(lesson.id)]
+    assert this_lesson["pending"] == []

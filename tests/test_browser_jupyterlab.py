@@ -1,0 +1,319 @@
+"""A learner's first exercise, end to end, in a real JupyterLab driven through a real browser.
+
+JupyterLab serves a copy of the lessons from a temporary directory, with its own config, data,
+runtime, settings and workspace directories, so neither the committed notebooks nor the user's
+Jupyter set-up or progress are touched. Playwright drives the system's Chromium through the
+page only: it clicks cells, presses Shift+Enter and types into the editor, and it reads what
+the learner would read. Screenshots go to ``test-artifacts/browser/``.
+
+Without Chromium the test skips and says how to install it; in CI (``CI=true``) it fails.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from autograder import chromium, lessons, registry
+
+EXERCISE_ID = "async-sleep"
+ARTIFACTS = registry.project_root() / "test-artifacts" / "browser"
+
+# Generous but bounded: CI machines have two cores and run other tests beside this one.
+SERVER_START_MS = 60_000
+KERNEL_START_MS = 60_000
+CELL_RUN_MS = 60_000
+CHECK_RUN_MS = 120_000  # the first check in a fresh kernel imports FastAPI, ruff, blockbuster
+
+# What the starter's failing check shows: the observation, a tool's rule, the raised error.
+FAILURE_TEXTS = (
+    f"{EXERCISE_ID}: Not yet",
+    "blocked the event loop: `time.sleep` called in `async def read_report`",
+    "ASYNC251",
+)
+EXECUTED_PROMPT = re.compile(r"^\[\d+\]:$")
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}
+
+
+@pytest.fixture
+def chromium_available() -> None:
+    try:
+        chromium.chromium_path()
+    except chromium.ChromiumMissing as error:
+        missing = str(error)  # says how to install Chromium
+    else:
+        return
+    # CI installs Chromium (.ci/run): a missing browser there is a broken set-up, never a skip.
+    if _in_ci():
+        pytest.fail(missing, pytrace=False)
+    pytest.skip(missing)
+
+
+@dataclass(frozen=True)
+class Lab:
+    base_url: str
+    token: str
+    root_dir: Path
+
+    def url(self, path: str) -> str:
+        return f"{self.base_url}{path}?token={self.token}"
+
+
+@pytest.fixture
+def jupyterlab(tmp_path: Path) -> Iterator[Lab]:
+    """JupyterLab started as ``make lab`` starts it, isolated in ``tmp_path``."""
+    root_dir = tmp_path / "lessons"
+    shutil.copytree(
+        registry.lessons_dir(), root_dir, ignore=shutil.ignore_patterns(".ipynb_checkpoints")
+    )
+    jupyter = {name: tmp_path / "jupyter" / name for name in ("config", "data", "runtime")}
+    settings_dir = tmp_path / "lab-settings"
+    # User settings: no news or update toasts over the page, and every cell attached to the
+    # DOM (JupyterLab's default windowing leaves out-of-view cells unrendered).
+    _write_json(
+        settings_dir / "@jupyterlab/apputils-extension/notification.jupyterlab-settings",
+        {"fetchNews": "false", "checkForUpdates": False},
+    )
+    _write_json(
+        settings_dir / "@jupyterlab/notebook-extension/tracker.jupyterlab-settings",
+        {"windowingMode": "none"},
+    )
+    # Nothing of the user's Jupyter or IPython set-up leaks in; progress goes to a scratch file.
+    env = {key: value for key, value in os.environ.items() if not key.startswith("JUPYTER")}
+    env |= {
+        "JUPYTER_CONFIG_DIR": str(jupyter["config"]),
+        "JUPYTER_DATA_DIR": str(jupyter["data"]),
+        "JUPYTER_RUNTIME_DIR": str(jupyter["runtime"]),
+        "IPYTHONDIR": str(tmp_path / "ipython"),
+        "WORKBOOK_PROGRESS": str(tmp_path / "progress.sqlite3"),
+    }
+    token = secrets.token_hex(16)
+    command = [
+        sys.executable, "-m", "jupyter", "lab",
+        f"--ServerApp.root_dir={root_dir}",
+        "--no-browser",
+        "--ServerApp.ip=127.0.0.1",
+        # A free port is found by the server itself (it tries the next one when one is taken);
+        # the port it chose is read back from its runtime file.
+        f"--ServerApp.port={_free_port_hint()}",
+        f"--IdentityProvider.token={token}",
+        "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.handlers.announcements.NeverCheckForUpdate",
+        "--LabApp.extension_manager=readonly",
+        f"--LabApp.user_settings_dir={settings_dir}",
+        f"--LabApp.workspaces_dir={tmp_path / 'lab-workspaces'}",
+    ]  # fmt: skip
+    if hasattr(os, "getuid") and os.getuid() == 0:
+        command.append("--allow-root")  # as `make lab` does: containers and CI often run as root
+    log_path = tmp_path / "jupyterlab.log"
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        base_url = _wait_until_serving(server, jupyter["runtime"], token, log_path)
+        yield Lab(base_url=base_url, token=token, root_dir=root_dir)
+    finally:
+        # SIGTERM lets the server shut its kernels down; kill only if it does not stop.
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=10)
+        # Captured by pytest, and shown when the test fails.
+        print(f"JupyterLab log ({log_path}), last lines:\n{_tail(log_path)}")  # noqa: T201
+
+
+def test_first_exercise_fails_then_passes_in_jupyterlab(
+    chromium_available: None, jupyterlab: Lab
+) -> None:
+    workbook = registry.load()
+    exercise = workbook.exercise(EXERCISE_ID)
+    notebook_name = workbook.lesson(exercise.lesson).notebook_name
+    # Cells are found by their metadata in the served copy, the same file the page shows.
+    notebook = nbformat.read(jupyterlab.root_dir / notebook_name, as_version=4)
+    kernel_name = notebook.metadata.kernelspec.display_name
+    exercise_index = _index_of(notebook, "exercise", EXERCISE_ID)
+    check_index = _index_of(notebook, "check", EXERCISE_ID)
+    # The setup cell and any other workbook cell above the exercise (the progress cell); the
+    # lesson's demo cells carry no workbook role and are left alone.
+    preparation = [
+        index
+        for index, cell in enumerate(notebook.cells[:exercise_index])
+        if cell.cell_type == "code" and "workbook" in cell.metadata
+    ]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+
+    with chromium.headless_chromium() as browser:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.set_default_timeout(30_000)
+        try:
+            page.goto(jupyterlab.url(f"lab/tree/{notebook_name}"))
+            cells = page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell")
+            expect(cells).to_have_count(len(notebook.cells), timeout=SERVER_START_MS)
+            # The status bar says "<kernel> | Idle" only once a kernel is attached and idle; a cell
+            # run before that opens JupyterLab's "Select Kernel" dialog instead.
+            kernel_status = page.locator("#jp-main-statusbar [title^='Change kernel for']")
+            expect(kernel_status).to_have_text(f"{kernel_name} | Idle", timeout=KERNEL_START_MS)
+            _collapse_left_sidebar(page)
+
+            for index in preparation:
+                _run_cell(page, cells.nth(index), timeout=CELL_RUN_MS)
+                _expect_no_error(cells.nth(index))
+            exercise_cell, check_cell = cells.nth(exercise_index), cells.nth(check_index)
+            starter = lessons.exercise_cell_source(exercise, exercise.starter_source())
+            _expect_editor_text(exercise_cell, starter)
+            _run_cell(page, exercise_cell, timeout=CELL_RUN_MS)
+            _expect_no_error(exercise_cell)
+
+            # The starter fails: the result says why, and the cell fails with a one-liner.
+            _run_cell(page, check_cell, timeout=CHECK_RUN_MS)
+            result = check_cell.locator(f".wb-result[data-exercise='{EXERCISE_ID}']")
+            expect(result).to_have_attribute("data-status", "failed")
+            for text in FAILURE_TEXTS:
+                expect(result).to_contain_text(text)
+            expect(_error_output(check_cell)).to_contain_text(f"ExerciseNotPassed: {EXERCISE_ID}:")
+            _screenshot(page, result, f"{EXERCISE_ID}-failed.png")
+
+            # The learner types the reference into the exercise cell and runs both cells again.
+            answer = lessons.exercise_cell_source(exercise, exercise.reference_source())
+            _replace_editor_text(page, exercise_cell, answer)
+            _expect_editor_text(exercise_cell, answer)
+            _run_cell(page, exercise_cell, timeout=CELL_RUN_MS)
+            _expect_no_error(exercise_cell)
+            _run_cell(page, check_cell, timeout=CHECK_RUN_MS)
+            expect(result).to_have_attribute("data-status", "passed")
+            expect(result).to_contain_text(f"{EXERCISE_ID}: Passed")
+            expect(result).not_to_contain_text("✘")
+            _expect_no_error(check_cell)
+
+            _screenshot(page, result, f"{EXERCISE_ID}-passed.png")
+        except Exception as error:
+            # What the page showed when the test failed; never hide the failure itself.
+            with contextlib.suppress(Exception):
+                path = _screenshot(page, None, f"{EXERCISE_ID}-test-failure.png")
+                error.add_note(f"screenshot of the page at the failure: {path}")
+            raise
+
+
+# --- driving JupyterLab through its UI --------------------------------------------------------
+
+
+def _run_cell(page: Page, cell: Locator, *, timeout: float) -> None:
+    """Select ``cell``, press Shift+Enter, and wait until its prompt shows a new count."""
+    prompt = cell.locator(".jp-InputPrompt")
+    before = prompt.inner_text()
+    # Clicking the prompt selects the cell in command mode, without entering its editor.
+    prompt.click()
+    expect(cell).to_have_class(re.compile(r"\bjp-mod-active\b"))
+    page.keyboard.press("Shift+Enter")
+    # "[*]:" while queued or running, then "[n]:" with a count the cell never had before.
+    expect(prompt).not_to_have_text(before, timeout=timeout)
+    expect(prompt).to_have_text(EXECUTED_PROMPT, timeout=timeout)
+
+
+def _replace_editor_text(page: Page, cell: Locator, text: str) -> None:
+    cell.locator(".cm-content").click()
+    expect(cell.locator(".cm-editor")).to_have_class(re.compile(r"\bcm-focused\b"))
+    page.keyboard.press("ControlOrMeta+a")
+    # insert_text sends the text as one input event: CodeMirror neither re-indents the lines
+    # nor closes brackets, which typing key by key would make it do.
+    page.keyboard.insert_text(text)
+
+
+def _expect_editor_text(cell: Locator, text: str) -> None:
+    # One .cm-line per line of the source, a trailing newline included.
+    expect(cell.locator(".cm-content .cm-line")).to_have_text(text.split("\n"))
+
+
+def _error_output(cell: Locator) -> Locator:
+    return cell.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+
+
+def _expect_no_error(cell: Locator) -> None:
+    expect(_error_output(cell)).to_have_count(0)
+
+
+def _screenshot(page: Page, subject: Locator | None, name: str) -> Path:
+    if subject is not None:
+        subject.scroll_into_view_if_needed()
+    path = ARTIFACTS / name
+    page.screenshot(path=path)
+    print(f"screenshot: {path}")  # noqa: T201 (pytest shows it with -s, -rP or on failure)
+    return path
+
+
+def _collapse_left_sidebar(page: Page) -> None:
+    """Close the file browser so the notebook, and the screenshot, get the full width."""
+    current_tab = page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current")
+    if current_tab.count():
+        current_tab.click()
+        expect(current_tab).to_have_count(0)
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _index_of(notebook: nbformat.NotebookNode, role: str, exercise_id: str) -> int:
+    for index, cell in enumerate(notebook.cells):
+        workbook = cell.metadata.get("workbook", {})
+        if workbook.get("role") == role and workbook.get("exercise") == exercise_id:
+            return index
+    raise LookupError(f"no {role} cell for {exercise_id}")
+
+
+def _free_port_hint() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_until_serving(
+    server: subprocess.Popen[bytes], runtime_dir: Path, token: str, log_path: Path
+) -> str:
+    """The server's base URL, once its API answers; fails early if the server exits."""
+    deadline = time.monotonic() + SERVER_START_MS / 1000
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"JupyterLab exited with {server.returncode}:\n{_tail(log_path)}")
+        for info_file in runtime_dir.glob("jpserver-*.json"):
+            try:
+                info = json.loads(info_file.read_text())
+            except json.JSONDecodeError:
+                continue  # still being written
+            base_url = f"http://127.0.0.1:{info['port']}{info['base_url']}"
+            try:
+                with urllib.request.urlopen(f"{base_url}api/status?token={token}", timeout=5):
+                    return base_url
+            except OSError:
+                pass
+        time.sleep(0.2)  # polling a process that offers no readiness signal
+    seconds = SERVER_START_MS / 1000
+    pytest.fail(f"JupyterLab did not answer within {seconds:.0f} s:\n{_tail(log_path)}")
+
+
+def _write_json(path: Path, content: dict[str, object]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(content))
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
