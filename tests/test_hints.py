@@ -8,15 +8,14 @@ tests/test_notebook_api.py.) The progress store is a temporary file in every tes
 
 import io
 import json
-import os
-import subprocess
 import sys
 
 import nbformat
 import pytest
 
-from autograder import cli, exercise_cells, hints, notebook, progress_store, registry
+from autograder import cli, exercise_cells, hints, notebook, registry
 from autograder.progress_store import ProgressStore
+from tests.learner_support import run_cli, use_private_store
 
 REGISTRY = registry.load()
 EXERCISE = REGISTRY.exercise("async-sleep")
@@ -25,22 +24,13 @@ LESSON = REGISTRY.lesson(EXERCISE.lesson)
 
 @pytest.fixture(autouse=True)
 def store_path(tmp_path, monkeypatch):
-    path = tmp_path / "progress.sqlite3"
-    monkeypatch.setenv(progress_store.PROGRESS_ENV, str(path))
-    monkeypatch.setattr(notebook, "SESSION", notebook.NotebookSession())
+    path = use_private_store(tmp_path, monkeypatch)
     monkeypatch.setattr(hints, "_unsaved_tiers", {})
     return path
 
 
 def _cli(*args):
-    return subprocess.run(
-        [sys.executable, "-m", "autograder", *args],
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,  # not a terminal: nothing may wait for an answer
-        env=os.environ.copy(),
-        check=False,
-    )
+    return run_cli(*args)
 
 
 def _seen_every_hint_in_words():

@@ -5,9 +5,6 @@ Jupyter data directory.
 """
 
 import json
-import os
-import subprocess
-import sys
 import threading
 from dataclasses import replace
 
@@ -16,27 +13,19 @@ import pytest
 from autograder import notebook, progress_store, registry
 from autograder.registry import Lesson, Registry
 from autograder.results import CheckResult, ExerciseResult
+from tests.learner_support import run_cli, use_private_store
 
 REGISTRY = registry.load()
 
 
 @pytest.fixture(autouse=True)
 def store_path(tmp_path, monkeypatch):
-    path = tmp_path / "progress.sqlite3"
-    monkeypatch.setenv(progress_store.PROGRESS_ENV, str(path))
-    monkeypatch.setattr(notebook, "SESSION", notebook.NotebookSession())
+    path = use_private_store(tmp_path, monkeypatch)
     return path
 
 
 def _cli(*args):
-    return subprocess.run(
-        [sys.executable, "-m", "autograder", *args],
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        env=os.environ.copy(),
-        check=False,
-    )
+    return run_cli(*args)
 
 
 def _result(exercise_id, *statuses):
