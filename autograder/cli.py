@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from autograder import registry
+from autograder.results import ExerciseResult
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -83,11 +84,22 @@ def _check(args: argparse.Namespace) -> int:
         )
         return 2
     result = run_checks(args.exercise, source, hidden=args.hidden)
+    _record_progress(result)
     if args.json:
         print(json.dumps(result.to_json(include_tracebacks=args.traceback), indent=2))
     else:
         print(result.render_text(show_tracebacks=args.traceback))
     return 0 if result.passed else 1
+
+
+def _record_progress(result: ExerciseResult) -> None:
+    """A check from the terminal counts towards progress just as one in the notebook does."""
+    from autograder.progress_store import record_result
+
+    try:
+        record_result(result)
+    except Exception as error:  # the check is done either way; progress is a bonus
+        print(f"note: progress not saved ({error})", file=sys.stderr)
 
 
 def _verify(args: argparse.Namespace) -> int:

@@ -30,7 +30,7 @@ from typing import Literal
 
 from autograder import registry as registry_module
 from autograder.registry import Exercise, Lesson, Registry
-from autograder.results import FAIL_COLOUR, PASS_COLOUR
+from autograder.results import FAIL_COLOUR, PASS_COLOUR, ExerciseResult
 
 PROGRESS_ENV = "WORKBOOK_PROGRESS"
 PROGRESS_MIME = "application/vnd.fastapi-workbook.progress+json"
@@ -555,3 +555,13 @@ def mime_bundle(summary: WorkbookProgress, lesson_id: str | None = None) -> dict
         "text/html": summary.render_html(lesson_id),
         PROGRESS_MIME: data,
     }
+
+
+def record_result(result: ExerciseResult) -> None:
+    """Record one check run of an exercise (from the notebook or the command line)."""
+    ProgressStore().record_check(
+        result.exercise_id,
+        passed=result.passed,
+        checks_passed=sum(check.passed for check in result.checks),
+        checks_total=len(result.checks),
+    )

@@ -204,3 +204,11 @@ def test_a_fresh_learner_sees_everything_pending_and_no_file_is_created(store_pa
     assert summary.tally.done == () and summary.tally.total == len(REGISTRY.exercises)
     assert not summary.problem
     assert not store_path.exists()
+
+
+def test_a_passing_check_from_the_command_line_shows_done_in_progress_json(tmp_path):
+    answer = tmp_path / "answer.py"
+    answer.write_text(REGISTRY.exercise("async-sleep").reference_source(), encoding="utf-8")
+    assert _cli("check", "async-sleep", str(answer)).returncode == 0
+    shown = json.loads(_cli("progress", "--json").stdout)
+    assert "async-sleep" in shown["workbook"]["done"]
