@@ -49,6 +49,11 @@ PRELOAD = [
     "uvicorn",
     "workbook.upstreams",
     "workbook.fakes",
+    # pydantic's v1 shim and the asyncio backends are first imported by the first check run.
+    "pydantic.v1",
+    "anyio._backends._asyncio",
+    "asgi_lifespan",
+    "autograder.forkserver_warmup",  # last: it freezes what the imports above loaded
 ]
 
 
