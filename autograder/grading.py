@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator
@@ -285,7 +284,6 @@ def grade_course(
             jobs.setdefault(key, (exercise_id, answer, []))[2].append(submission)
 
     workers_pool = ClusterWorkers(scheduler) if scheduler else LocalWorkers(workers)
-    lock = threading.Lock()
     finished = 0
 
     def finish(submission: Submission) -> None:
@@ -305,26 +303,23 @@ def grade_course(
         report(f"[{finished}/{len(pending)}] {submission.label}: {status}{extra}")
 
     try:
-        for submission in pending:
-            if not waiting_on[submission]:
-                finish(submission)
+        # Workers start first, so that already-graded submissions are recorded meanwhile.
         futures = {
             workers_pool.submit(exercise_id, answer, limits.seconds, limits.memory_mb): key
             for key, (exercise_id, answer, _) in jobs.items()
         }
+        for submission in pending:
+            if not waiting_on[submission]:
+                finish(submission)
         for future in workers_pool.as_completed(futures):
             key = futures[future]
             exercise_id, answer, waiting = jobs[key]
             store.put(exercise_id, answer, ExerciseResult.from_json(future.result()))
             grade_report.answers_graded += 1
-            with lock:
-                ready = []
-                for submission in waiting:
-                    waiting_on[submission].discard(key)
-                    if not waiting_on[submission]:
-                        ready.append(submission)
-            for submission in ready:
-                finish(submission)
+            for submission in waiting:
+                waiting_on[submission].discard(key)
+                if not waiting_on[submission]:
+                    finish(submission)
     finally:
         workers_pool.close()
     grade_report.seconds = time.perf_counter() - started
