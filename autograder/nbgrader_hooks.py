@@ -1,11 +1,13 @@
-"""The workbook's parts inside nbgrader: which preprocessors run, and three of our own.
+"""The workbook's parts inside nbgrader: which preprocessors run, and four of our own.
 
 ``configure(c)`` is what a course's ``nbgrader_config.py`` calls, so that nbgrader's own
 commands (``generate_assignment``, ``autograde``, ``generate_feedback``, ``export``) grade the
-workbook's way:
+workbook's way, through four steps of our own:
 
 - ``KeepStarters`` replaces ``ClearSolutions``: the student version of an answer cell is the
   exercise's broken starter (from the registry), not a ``NotImplementedError`` stub.
+- ``RestoreWorkbookCells`` runs first when a submission is sanitized: it puts back deleted
+  answer and check cells, so that a deletion costs that exercise's points and nothing else.
 - ``GradeFromSource`` replaces ``Execute`` when autograding: each check cell's result is worked
   out from the submitted answer in a fresh, limited process (``autograder.sandbox``), never in
   a kernel where the submission's other cells ran first.
@@ -18,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +33,7 @@ from traitlets import Float, Int, Unicode
 from traitlets.config import Config
 
 from autograder import lessons, registry
-from autograder.notebook import RESULT_MIME
+from autograder.notebook import ExerciseNotPassed, result_bundle
 from autograder.results import ExerciseResult
 from autograder.sandbox import Limits, grade_exercise
 
@@ -214,21 +217,11 @@ def missing_answer(exercise_id: str) -> ExerciseResult:
 
 
 def _outputs_for(result: ExerciseResult) -> list[NotebookNode]:
-    shown = new_output(
-        "display_data",
-        data={
-            "text/plain": result.render_text(),
-            "text/html": result.render_html(),
-            RESULT_MIME: result.to_json(),
-        },
-    )
+    shown = new_output("display_data", data=result_bundle(result))
     if result.passed:
         return [shown]
-    failing = len(result.failures())
-    return [
-        shown,
-        _error_output(f"{result.exercise_id}: {failing} of {len(result.checks)} checks failed"),
-    ]
+    # The same one line a failing check cell shows in the notebook.
+    return [shown, _error_output(ExerciseNotPassed(result).summary)]
 
 
 def _error_output(message: str) -> NotebookNode:
@@ -285,21 +278,11 @@ class ResultStore:
         partial.replace(path)  # atomic: a reader sees the old state or the whole result
 
 
-_fingerprint: str | None = None
-
-
+@cache  # the checks and references do not change while a process runs
 def workbook_fingerprint() -> str:
     """A digest of everything a grade depends on besides the answer."""
-    global _fingerprint  # noqa: PLW0603 - computed once per process; the files do not change
-    if _fingerprint is None:
-        digest = hashlib.sha256()
-        loaded = registry.load()
-        for exercise in loaded.exercises:
-            for path in (
-                exercise.checks_path,
-                exercise.hidden_checks_path,
-                exercise.reference_path,
-            ):
-                digest.update(path.read_bytes())
-        _fingerprint = digest.hexdigest()
-    return _fingerprint
+    digest = hashlib.sha256()
+    for exercise in registry.load().exercises:
+        for path in (exercise.checks_path, exercise.hidden_checks_path, exercise.reference_path):
+            digest.update(path.read_bytes())
+    return digest.hexdigest()

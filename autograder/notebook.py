@@ -76,10 +76,16 @@ class WorkbookError(Exception):
 class ExerciseNotPassed(_OneLineError):
     def __init__(self, result: ExerciseResult) -> None:
         self.result = result
-        failing = len(result.failures())
         super().__init__(
-            f"{result.exercise_id}: {failing} of {len(result.checks)} checks do not pass yet "
-            "(details above; check(..., traceback=True) shows raw tracebacks)"
+            f"{self.summary} (details above; check(..., traceback=True) shows raw tracebacks)"
+        )
+
+    @property
+    def summary(self) -> str:
+        failing = len(self.result.failures())
+        return (
+            f"{self.result.exercise_id}: {failing} of {len(self.result.checks)} checks "
+            "do not pass yet"
         )
 
 
@@ -125,17 +131,19 @@ def check(exercise_id: str, *, traceback: bool = False, hidden: bool = False) ->
             "stays."
         ) from error
     SESSION.last_result = result
-    display(
-        {
-            "text/plain": result.render_text(show_tracebacks=traceback),
-            "text/html": result.render_html(show_tracebacks=traceback),
-            RESULT_MIME: result.to_json(include_tracebacks=traceback),
-        },
-        raw=True,
-    )
+    display(result_bundle(result, show_tracebacks=traceback), raw=True)
     _record(result)
     if not result.passed:
         raise ExerciseNotPassed(result)
+
+
+def result_bundle(result: ExerciseResult, *, show_tracebacks: bool = False) -> dict[str, object]:
+    """A result as a display bundle: text, HTML and JSON (check cells and graded feedback)."""
+    return {
+        "text/plain": result.render_text(show_tracebacks=show_tracebacks),
+        "text/html": result.render_html(show_tracebacks=show_tracebacks),
+        RESULT_MIME: result.to_json(include_tracebacks=show_tracebacks),
+    }
 
 
 def _record(result: ExerciseResult) -> None:
