@@ -14,40 +14,40 @@ __all__ = ["check", "hint", "load_ipython_extension", "progress", "reset", "reve
 
 
 def check(exercise_id: str, *, traceback: bool = False, hidden: bool = False) -> Any:
-    from autograder.notebook import check as notebook_check
+    from autograder.learner.notebook import check as notebook_check
 
     return notebook_check(exercise_id, traceback=traceback, hidden=hidden)
 
 
 def progress(lesson: str | None = None) -> None:
     """Done and pending exercises, with bars: ``lesson`` in detail, and the whole workbook."""
-    from autograder.notebook import progress as notebook_progress
+    from autograder.learner.notebook import progress as notebook_progress
 
     notebook_progress(lesson)
 
 
 def hint(exercise_id: str, *, reveal: bool = False) -> None:
     """The next, more specific hint; ``reveal=True`` confirms you may see the reference."""
-    from autograder.notebook import hint as notebook_hint
+    from autograder.learner.notebook import hint as notebook_hint
 
     notebook_hint(exercise_id, reveal=reveal)
 
 
 def reset(exercise_id: str) -> None:
     """Replace the cell this runs in with the exercise's starter."""
-    from autograder.notebook import reset as notebook_reset
+    from autograder.learner.notebook import reset as notebook_reset
 
     notebook_reset(exercise_id)
 
 
 def reveal(exercise_id: str, *, confirm: bool = False) -> None:
     """Replace the cell this runs in with the reference (once passed, or with ``confirm=True``)."""
-    from autograder.notebook import reveal as notebook_reveal
+    from autograder.learner.notebook import reveal as notebook_reveal
 
     notebook_reveal(exercise_id, confirm=confirm)
 
 
 def load_ipython_extension(ipython: Any) -> None:
-    from autograder.notebook import load_ipython_extension as load
+    from autograder.learner.notebook import load_ipython_extension as load
 
     load(ipython)

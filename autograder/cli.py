@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from autograder import registry
-from autograder.results import ExerciseResult
+from autograder.engine.results import ExerciseResult
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,7 +54,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _feature_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
-    from autograder import cli_course, cli_handouts, cli_learner
+    from autograder.authoring import cli as cli_handouts
+    from autograder.classroom import cli as cli_course
+    from autograder.learner import cli as cli_learner
 
     return [cli_learner.register, cli_course.register, cli_handouts.register]
 
@@ -73,7 +75,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from autograder.runner import run_checks
+    from autograder.engine.runner import run_checks
 
     try:
         source = args.source.read_text(encoding="utf-8")
@@ -94,7 +96,7 @@ def _check(args: argparse.Namespace) -> int:
 
 def _record_progress(result: ExerciseResult) -> None:
     """A check from the terminal counts towards progress just as one in the notebook does."""
-    from autograder.progress_store import record_result
+    from autograder.learner.progress_store import record_result
 
     try:
         record_result(result)
@@ -103,7 +105,7 @@ def _record_progress(result: ExerciseResult) -> None:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from autograder.authoring import verify_exercise
+    from autograder.authoring.verify import verify_exercise
 
     loaded = registry.load()
     ids = args.exercises or [exercise.id for exercise in loaded.exercises]
@@ -117,7 +119,7 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _build_lessons(args: argparse.Namespace) -> int:
-    from autograder.lessons import write_all
+    from autograder.authoring.lessons import write_all
 
     for path in write_all():
         print(f"wrote {path}")
@@ -125,7 +127,7 @@ def _build_lessons(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from autograder.bench import main as bench_main
+    from autograder.authoring.bench import main as bench_main
 
     if args.students < 1:
         print("--students must be at least 1.", file=sys.stderr)

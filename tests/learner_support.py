@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from autograder import notebook, progress_store
+from autograder.learner import notebook, progress_store
 
 
 def use_private_store(tmp_path: Path, monkeypatch) -> Path:

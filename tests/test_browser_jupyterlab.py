@@ -30,7 +30,8 @@ import nbformat
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from autograder import chromium, lessons, registry
+from autograder import registry
+from autograder.authoring import chromium, lessons
 
 EXERCISE_ID = "async-sleep"
 ARTIFACTS = registry.project_root() / "test-artifacts" / "browser"

@@ -21,8 +21,8 @@ import pytest
 from nbformat.v4 import new_code_cell, new_output
 
 from autograder import registry
-from autograder.classroom import released_notebook, submit, synthetic_class, with_answers
-from autograder.nbgrader_hooks import ANSWER_PREFIX, CHECK_PREFIX, exercise_of
+from autograder.classroom.nbgrader_hooks import ANSWER_PREFIX, CHECK_PREFIX, exercise_of
+from autograder.classroom.synthetic import released_notebook, submit, synthetic_class, with_answers
 
 pytestmark = pytest.mark.slow
 LOADED = registry.load()
@@ -304,7 +304,7 @@ def build_class(course: Path) -> dict[tuple[str, str], float]:
     # Code that reaches for the grader from a cell or from the answer itself.
     forged = _answers(FIRST, solved=set())
     forged[EXERCISES[FIRST][0]] += (
-        "\nimport autograder.results as results\n"
+        "\nimport autograder.engine.results as results\n"
         "results.ExerciseResult.passed = property(lambda self: True)\n"
     )
     notebook = answered(FIRST, forged)
@@ -331,7 +331,7 @@ REASONS = {
     ("crashes", SECOND): "calls os.kill",
     ("hoards-memory", SECOND): "MemoryError",
     ("prints-megabytes", FIRST): "T201",
-    ("forges", FIRST): "imports autograder.results",
+    ("forges", FIRST): "imports autograder.engine.results",
     ("deletes-cells", FIRST): "its cell was deleted",
     ("not-json", FIRST): "not a readable Jupyter notebook",
 }
@@ -429,7 +429,7 @@ def test_grading_on_a_dask_cluster_gives_the_same_grades(course, tmp_path):
     import dask
     from distributed import LocalCluster
 
-    from autograder.grading import grade_course
+    from autograder.classroom.grading import grade_course
 
     expected = synthetic_class(course, 2, seed=5)
     twin = tmp_path / "twin"

@@ -4,9 +4,9 @@ import json
 import subprocess
 import sys
 
-from autograder import driver
+from autograder.engine import driver
+from autograder.engine.runner import run_checks
 from autograder.registry import load
-from autograder.runner import run_checks
 
 HEADER = """
 import asyncio
@@ -79,8 +79,8 @@ async def start_audit() -> dict[str, str]:
     return {"status": "queued"}
 """
     )
-    from autograder import learner
-    from autograder.driver import AppClient
+    from autograder.engine import loading as learner
+    from autograder.engine.driver import AppClient
 
     loaded = learner.load("async-sleep", source)
     client = AppClient(loaded.module.app, scanned=loaded.module)

@@ -2,9 +2,10 @@
 
 import pytest
 
-from autograder import learner, registry
-from autograder.authoring import expected_text, mentions, wrong_fixes_of
-from autograder.runner import run_checks
+from autograder import registry
+from autograder.authoring.verify import expected_text, mentions, wrong_fixes_of
+from autograder.engine import loading as learner
+from autograder.engine.runner import run_checks
 
 EXERCISES = registry.load().exercises
 WRONG_FIXES = [(exercise, path) for exercise in EXERCISES for path in wrong_fixes_of(exercise)]

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder import handouts, lessons, registry
-from autograder.chromium import INSTALL_HINT, ChromiumMissing
+from autograder import registry
+from autograder.authoring import handouts, lessons
+from autograder.authoring.chromium import INSTALL_HINT, ChromiumMissing
 from autograder.cli import main
 
 REGISTRY = registry.load()
@@ -183,7 +184,7 @@ def test_the_bad_example_has_a_side_by_side_pair(lesson):
     assert handouts.pairs_in(section), (
         f"the bad example of {lesson.source_path.name} needs a bad/good pair: an HTML table "
         "whose header cells start 'Bad:' and 'Good:', over one ```py fence in each cell "
-        "(see autograder/handouts.py)"
+        "(see autograder/authoring/handouts.py)"
     )
 
 

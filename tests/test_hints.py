@@ -13,8 +13,9 @@ import sys
 import nbformat
 import pytest
 
-from autograder import cli, exercise_cells, hints, notebook, registry
-from autograder.progress_store import ProgressStore
+from autograder import cli, registry
+from autograder.learner import exercise_cells, hints, notebook
+from autograder.learner.progress_store import ProgressStore
 from tests.learner_support import run_cli, use_private_store
 
 REGISTRY = registry.load()

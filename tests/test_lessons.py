@@ -4,8 +4,10 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from autograder import lessons, progress_store, registry
-from autograder.notebook import RESULT_MIME
+from autograder import registry
+from autograder.authoring import lessons
+from autograder.learner import progress_store
+from autograder.learner.notebook import RESULT_MIME
 
 REGISTRY = registry.load()
 LESSONS = REGISTRY.lessons

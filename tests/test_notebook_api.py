@@ -8,8 +8,8 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from traitlets.config import Config
 
-from autograder import exercise_cells, notebook, progress_store
-from autograder.progress_store import ProgressStore
+from autograder.learner import exercise_cells, notebook, progress_store
+from autograder.learner.progress_store import ProgressStore
 from autograder.registry import load
 
 

@@ -10,9 +10,10 @@ from dataclasses import replace
 
 import pytest
 
-from autograder import notebook, progress_store, registry
+from autograder import registry
+from autograder.engine.results import CheckResult, ExerciseResult
+from autograder.learner import notebook, progress_store
 from autograder.registry import Lesson, Registry
-from autograder.results import CheckResult, ExerciseResult
 from tests.learner_support import run_cli, use_private_store
 
 REGISTRY = registry.load()
@@ -139,7 +140,7 @@ def test_a_store_that_cannot_be_written_warns_once_and_never_fails_a_check(
     blocker.write_text("a file where a folder should be")  # fails for root too
     monkeypatch.setenv(progress_store.PROGRESS_ENV, str(blocker / "progress.sqlite3"))
     monkeypatch.setattr(
-        "autograder.runner.run_checks", lambda *_, **__: _result("async-sleep", "passed")
+        "autograder.engine.runner.run_checks", lambda *_, **__: _result("async-sleep", "passed")
     )
     notebook.SESSION.sources["async-sleep"] = "anything"
     notebook.check("async-sleep")
@@ -157,7 +158,7 @@ def test_progress_on_screen_is_redrawn_after_every_check(monkeypatch):
         lambda bundle, *, raw, display_id: updates.append((display_id, bundle)),
     )
     monkeypatch.setattr(
-        "autograder.runner.run_checks", lambda *_, **__: _result("async-sleep", "passed")
+        "autograder.engine.runner.run_checks", lambda *_, **__: _result("async-sleep", "passed")
     )
     notebook.progress("01-async-hygiene")
     notebook.SESSION.sources["async-sleep"] = "anything"

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from autograder import registry
-from autograder.authoring import expected_text, wrong_fixes_dir
+from autograder.authoring.verify import expected_text, wrong_fixes_dir
 
 # The seed's item ids (ids only: the wording in autograder/catalog.toml is the workbook's own).
 SEED_ITEM_IDS = (

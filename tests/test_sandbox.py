@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from autograder import registry
-from autograder.guard import review_answer
-from autograder.nbgrader_hooks import ResultStore
-from autograder.results import ExerciseResult
-from autograder.sandbox import Limits, _in_new_interpreter, _result_from, grade_exercise
+from autograder.classroom.nbgrader_hooks import ResultStore
+from autograder.classroom.sandbox import Limits, _in_new_interpreter, _result_from, grade_exercise
+from autograder.engine.guard import review_answer
+from autograder.engine.results import ExerciseResult
 
 LOADED = registry.load()
 SLEEP = LOADED.exercise("async-sleep")
@@ -25,7 +25,7 @@ WRONG_FIXES = Path(__file__).parent / "wrong_fixes"
 @pytest.mark.parametrize(
     ("code", "expected"),
     [
-        ("import autograder.results as results\n", "imports autograder.results"),
+        ("import autograder.engine.results as results\n", "imports autograder.engine.results"),
         ("from sys import modules\n", "imports from sys"),
         ("import importlib\n", "imports importlib"),
         ("import httpx\nhttpx.ASGITransport.handle_async_request = None\n", "changes httpx"),

@@ -1,7 +1,7 @@
 import hashlib
 import time
 
-from autograder.checkkit import expect_status, require, rule
+from autograder.engine.checkkit import expect_status, require, rule
 
 ITERATIONS = 200_000  # the starter's constant: the work the endpoint is expected to do
 PASSWORD, SALT = "correct horse battery", "pepper-and-salt"

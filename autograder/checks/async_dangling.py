@@ -1,7 +1,7 @@
 import itertools
 import time
 
-from autograder.checkkit import expect_status, require, rule
+from autograder.engine.checkkit import expect_status, require, rule
 from workbook.fakes import AuditLog
 
 _fresh = itertools.count(4100)

@@ -1,6 +1,6 @@
 import inspect
 
-from autograder.checkkit import (
+from autograder.engine.checkkit import (
     expect_status,
     fail,
     new_clients_counted,
@@ -8,7 +8,7 @@ from autograder.checkkit import (
     require,
     rule,
 )
-from autograder.driver import BlockedEventLoop
+from autograder.engine.driver import BlockedEventLoop
 from workbook.upstreams import profile_of
 
 ENDPOINT = "/users/{user_id}/profile"

@@ -1,6 +1,6 @@
 import inspect
 
-from autograder.checkkit import expect_status, operation, require, rule
+from autograder.engine.checkkit import expect_status, operation, require, rule
 
 
 @rule("async-1")

@@ -1,7 +1,7 @@
 import json
 
-from autograder.checkkit import expect_status, fail, new_clients_counted, require, rule
-from autograder.driver import BlockedEventLoop
+from autograder.engine.checkkit import expect_status, fail, new_clients_counted, require, rule
+from autograder.engine.driver import BlockedEventLoop
 from workbook.upstreams import reply_tokens
 
 MESSAGE = "stream me a short answer"

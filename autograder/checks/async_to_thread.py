@@ -2,8 +2,8 @@ import inspect
 import itertools
 import re
 
-from autograder.checkkit import expect_status, fail, operation, require, rule
-from autograder.driver import BlockedEventLoop
+from autograder.engine.checkkit import expect_status, fail, operation, require, rule
+from autograder.engine.driver import BlockedEventLoop
 from workbook.fakes import LegacyGeocoder
 
 ENDPOINT = "geocode"

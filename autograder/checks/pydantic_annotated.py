@@ -1,6 +1,6 @@
 import json
 
-from autograder.checkkit import body_of, expect_status, require, rule, show
+from autograder.engine.checkkit import body_of, expect_status, require, rule, show
 
 # The contract, as the OpenAPI document must state it.
 DOCUMENTED_PARAMETERS = [

@@ -1,6 +1,6 @@
 import json
 
-from autograder.checkkit import body_of, expect_status, require, rule, show
+from autograder.engine.checkkit import body_of, expect_status, require, rule, show
 
 GOOD = {"room_type": "double", "start_date": "2030-05-01", "end_date": "2030-05-04"}
 

@@ -3,7 +3,7 @@ from datetime import datetime
 
 from pydantic import ValidationError
 
-from autograder.checkkit import body_of, expect_status, fail, require, rule, show
+from autograder.engine.checkkit import body_of, expect_status, fail, require, rule, show
 
 GOOD = {"username": "ada", "email": "ada@example.org"}
 

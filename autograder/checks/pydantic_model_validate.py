@@ -3,7 +3,7 @@ import json
 from fastapi.exceptions import ResponseValidationError
 from pydantic import ValidationError
 
-from autograder.checkkit import body_of, expect_status, fail, require, rule, show
+from autograder.engine.checkkit import body_of, expect_status, fail, require, rule, show
 
 PUBLIC = {
     "KT-100": {"sku": "KT-100", "name": "Kettle", "price_cents": 2999},

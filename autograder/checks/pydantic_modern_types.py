@@ -4,7 +4,7 @@ import typing
 
 from pydantic import BaseModel
 
-from autograder.checkkit import body_of, expect_status, require, rule, show
+from autograder.engine.checkkit import body_of, expect_status, require, rule, show
 
 # Python's own annotation objects tell the spellings apart at run time: `X | None` builds a
 # types.UnionType, `Optional[X]` a typing.Union; `list[str]` is a types.GenericAlias, while

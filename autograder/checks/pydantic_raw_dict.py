@@ -2,7 +2,7 @@ import json
 
 from pydantic import BaseModel
 
-from autograder.checkkit import body_of, expect_status, operation, require, rule, show
+from autograder.engine.checkkit import body_of, expect_status, operation, require, rule, show
 
 GOOD_USER = {"name": "Ada Lovelace", "email": "ada@example.org", "age": 36}
 

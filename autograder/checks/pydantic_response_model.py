@@ -2,7 +2,7 @@ import typing
 
 from pydantic import BaseModel
 
-from autograder.checkkit import body_of, expect_status, operation, require, rule, show
+from autograder.engine.checkkit import body_of, expect_status, operation, require, rule, show
 
 PUBLIC_FIELDS = {"id", "name", "email"}
 

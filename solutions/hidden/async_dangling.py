@@ -3,8 +3,8 @@ import time
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograder.checkkit import ask_both, require, rule, same_answer
-from autograder.proptest import examples
+from autograder.engine.checkkit import ask_both, require, rule, same_answer
+from autograder.engine.proptest import examples
 
 SETTLE_SECONDS = 0.02
 

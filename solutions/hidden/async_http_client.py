@@ -1,8 +1,8 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograder.checkkit import ask_both, rule, same_answer
-from autograder.proptest import examples
+from autograder.engine.checkkit import ask_both, rule, same_answer
+from autograder.engine.proptest import examples
 
 user_ids = st.one_of(st.integers(min_value=1, max_value=600), st.integers(-(2**63), 2**63))
 

@@ -3,8 +3,8 @@ from urllib.parse import quote
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograder.checkkit import ask_both, rule, same_answer
-from autograder.proptest import examples
+from autograder.engine.checkkit import ask_both, rule, same_answer
+from autograder.engine.proptest import examples
 
 
 @rule("async-1")

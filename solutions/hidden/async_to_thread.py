@@ -1,8 +1,8 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograder.checkkit import ask_both, rule, same_answer
-from autograder.proptest import examples
+from autograder.engine.checkkit import ask_both, rule, same_answer
+from autograder.engine.proptest import examples
 
 addresses = st.one_of(
     st.text(min_size=0, max_size=210),

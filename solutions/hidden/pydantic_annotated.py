@@ -4,8 +4,8 @@ from urllib.parse import quote
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograder.checkkit import ask_both, require, rule, same_answer
-from autograder.proptest import examples
+from autograder.engine.checkkit import ask_both, require, rule, same_answer
+from autograder.engine.proptest import examples
 
 search_text = st.one_of(
     st.text(max_size=60), st.sampled_from(["dun", "le guin", "ASIMOV", "the", "x" * 50])

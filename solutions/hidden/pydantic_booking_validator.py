@@ -4,8 +4,8 @@ from datetime import date
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograder.checkkit import ask_both, body_of, fail, rule, same_answer, show
-from autograder.proptest import examples
+from autograder.engine.checkkit import ask_both, body_of, fail, rule, same_answer, show
+from autograder.engine.proptest import examples
 
 room_types = st.one_of(
     st.sampled_from(["single", "double", "suite", "Single", "SUITE", " double", "penthouse", ""]),

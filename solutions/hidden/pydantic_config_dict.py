@@ -2,9 +2,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict
 
-from autograder.checkkit import require, rule, same_answer
 from autograder.checks.pydantic_config_dict import call
-from autograder.proptest import examples
+from autograder.engine.checkkit import require, rule, same_answer
+from autograder.engine.proptest import examples
 
 padding = st.sampled_from(["", " ", "  ", "\t", "\n "])
 usernames = st.one_of(

@@ -3,10 +3,10 @@ import warnings
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograder.checkkit import require, rule, same_answer
 from autograder.checks.pydantic_model_validate import call
-from autograder.driver import AppClient
-from autograder.proptest import examples
+from autograder.engine.checkkit import require, rule, same_answer
+from autograder.engine.driver import AppClient
+from autograder.engine.proptest import examples
 
 skus = st.sampled_from(["KT-100", "TS-200", "MG-300", "BL-400", "XX-999"])
 patches = st.fixed_dictionaries(

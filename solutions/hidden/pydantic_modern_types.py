@@ -5,8 +5,6 @@ from fastapi.routing import APIRoute
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograder.checkkit import ask_both, require, rule, same_answer
-
 # The visible checks hold the annotation walker; the hidden ones reuse it.
 from autograder.checks.pydantic_modern_types import (
     findings_in_models,
@@ -14,7 +12,8 @@ from autograder.checks.pydantic_modern_types import (
     modern_spelling,
     old_spelling,
 )
-from autograder.proptest import examples
+from autograder.engine.checkkit import ask_both, require, rule, same_answer
+from autograder.engine.proptest import examples
 
 numbers = st.one_of(
     st.integers(min_value=-(10**6), max_value=10**6),

@@ -3,8 +3,8 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograder.checkkit import ask_both, expect_status, require, rule, same_answer
-from autograder.proptest import examples
+from autograder.engine.checkkit import ask_both, expect_status, require, rule, same_answer
+from autograder.engine.proptest import examples
 
 names = st.one_of(st.text(max_size=110), st.integers(), st.none())
 emails = st.one_of(st.emails(), st.text(max_size=20), st.just("ada@example.org"))

@@ -3,8 +3,8 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograder.checkkit import ask_both, require, rule, same_answer
-from autograder.proptest import examples
+from autograder.engine.checkkit import ask_both, require, rule, same_answer
+from autograder.engine.proptest import examples
 
 
 @rule("pydantic-2")

@@ -7,7 +7,7 @@ warm: one kernel runs every exercise once, then each check again ``WARM_ROUNDS``
 line reports the median. Times are wall-clock, from sending the cell to its reply.
 
 Then a synthetic class is graded by nbgrader, by ``python -m autograder grade`` and by plain
-nbclient (see ``autograder.bench_grading``), which prints the ``grading:`` line.
+nbclient (see ``autograder.authoring.bench_grading``), which prints the ``grading:`` line.
 
 Every kernel and grader the bench starts records learner progress in a temporary store
 (``WORKBOOK_PROGRESS``), never in the developer's own.
@@ -27,8 +27,8 @@ from pathlib import Path
 from jupyter_client.manager import KernelManager
 
 from autograder import registry as registry_module
-from autograder.lessons import SETUP_SOURCE, check_cell_source, exercise_cell_source
-from autograder.progress_store import PROGRESS_ENV
+from autograder.authoring.lessons import SETUP_SOURCE, check_cell_source, exercise_cell_source
+from autograder.learner.progress_store import PROGRESS_ENV
 from autograder.registry import Exercise
 
 WARM_ROUNDS = 5
@@ -128,7 +128,7 @@ def temporary_progress_store() -> Iterator[Path]:
 
 def main(*, students: int | None = None, only: str | None = None) -> int:
     """Both parts by default; ``only`` is "checks" or "grading"."""
-    from autograder.bench_grading import STUDENTS, GradingBenchFailed, grading_line
+    from autograder.authoring.bench_grading import STUDENTS, GradingBenchFailed, grading_line
 
     with temporary_progress_store():
         if only in (None, "checks"):

@@ -1,11 +1,11 @@
 """An nbgrader course built from the lessons and the registry: ``course init DIR``.
 
 The course directory holds ``nbgrader_config.py`` (which hands nbgrader the workbook's
-preprocessors, see ``autograder.nbgrader_hooks``) and ``source/<lesson>/<lesson>.ipynb`` for
-every lesson. In ``source/`` the answer cells hold the reference, so ``nbgrader validate``
-passes; the student version gets the starters back. Check cells are locked grade cells worth
-the exercise's points; their hidden part runs the hidden checks and never reaches students.
-Only notebooks go into ``source/``: nbgrader copies any other file there into the release.
+preprocessors, see ``autograder.classroom.nbgrader_hooks``) and ``source/<lesson>/<lesson>.ipynb``
+for every lesson. In ``source/`` the answer cells hold the reference, so ``nbgrader validate``
+passes; the student version gets the starters back. Check cells are locked grade cells worth the
+exercise's points; their hidden part runs the hidden checks and never reaches students. Only
+notebooks go into ``source/``: nbgrader copies any other file there into the release.
 """
 
 from __future__ import annotations
@@ -15,15 +15,20 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from autograder import lessons
 from autograder import registry as registry_module
-from autograder.nbgrader_hooks import ANSWER_PREFIX, CHECK_PREFIX, COURSE_ID, PLACEHOLDER_MARK
+from autograder.authoring import lessons
+from autograder.classroom.nbgrader_hooks import (
+    ANSWER_PREFIX,
+    CHECK_PREFIX,
+    COURSE_ID,
+    PLACEHOLDER_MARK,
+)
 from autograder.registry import Exercise, Lesson, Registry
 
 CONFIG_TEXT = """\
 # Written by `python -m autograder course init`. The workbook's part of the set-up lives in
-# autograder.nbgrader_hooks.configure; add your own settings below it.
-from autograder.nbgrader_hooks import configure
+# autograder.classroom.nbgrader_hooks.configure; add your own settings below it.
+from autograder.classroom.nbgrader_hooks import configure
 
 c = get_config()  # noqa: F821 - nbgrader provides get_config when it reads this file
 configure(c)

@@ -31,14 +31,14 @@ from functools import cache
 from multiprocessing.connection import Connection
 from typing import Any
 
-from autograder.results import CheckResult, ExerciseResult
+from autograder.engine.results import CheckResult, ExerciseResult
 
 # Imported once in the fork server, so that each graded exercise starts warm.
 PRELOAD = [
-    "autograder.runner",
-    "autograder.driver",
-    "autograder.checkkit",
-    "autograder.proptest",
+    "autograder.engine.runner",
+    "autograder.engine.driver",
+    "autograder.engine.checkkit",
+    "autograder.engine.proptest",
     "fastapi",
     "fastapi.testclient",
     "pydantic",
@@ -53,7 +53,7 @@ PRELOAD = [
     "pydantic.v1",
     "anyio._backends._asyncio",
     "asgi_lifespan",
-    "autograder.forkserver_warmup",  # last: it freezes what the imports above loaded
+    "autograder.classroom.forkserver_warmup",  # last: it freezes what the imports above loaded
 ]
 
 
@@ -142,7 +142,7 @@ def _in_new_interpreter(exercise_id: str, source: str, limits: Limits) -> Outcom
     )  # fmt: skip
     try:
         finished = subprocess.run(
-            [sys.executable, "-m", "autograder.sandbox"],
+            [sys.executable, "-m", "autograder.classroom.sandbox"],
             input=job,
             capture_output=True,
             text=True,
@@ -229,7 +229,7 @@ def _confine(limits: Limits) -> None:
 
 
 def _grade_here(exercise_id: str, source: str) -> Outcome:
-    from autograder.runner import run_checks
+    from autograder.engine.runner import run_checks
 
     try:
         result = run_checks(exercise_id, source, hidden=True)
@@ -239,7 +239,7 @@ def _grade_here(exercise_id: str, source: str) -> Outcome:
 
 
 def _new_interpreter_main() -> int:
-    """``python -m autograder.sandbox``: grade the job on stdin, print the outcome once."""
+    """``python -m autograder.classroom.sandbox``: grade the job on stdin, print the outcome."""
     job = json.loads(sys.stdin.read())
     result_channel = os.fdopen(os.dup(1), "w")
     _confine(Limits(seconds=job["seconds"], memory_mb=job["memory_mb"]))

@@ -7,7 +7,7 @@ A check is a pytest test function marked with the catalog item it enforces::
         learner_client.get("/reports/7")
 
 A check fails by calling ``fail("what was observed")``; the runner turns any other exception
-into a message that names the learner's line. Fixtures (from ``autograder.plugin``):
+into a message that names the learner's line. Fixtures (from ``autograder.engine.plugin``):
 ``learner`` (the learner's module), ``learner_app``, ``learner_client``, and in hidden checks
 ``reference``, ``reference_app``, ``reference_client``.
 """

@@ -5,7 +5,7 @@ Two places can do it:
 - inside a notebook, the kernel replaces the cell that is running, the way IPython's ``%load``
   does (``shell.set_next_input(text, replace=True)``): type ``reset("ID")`` in the exercise
   cell, run it, and the cell holds ``%%exercise ID`` and the starter again (see
-  :mod:`autograder.notebook`);
+  :mod:`autograder.learner.notebook`);
 - from a terminal, :func:`rewrite_exercise_cell` rewrites the exercise's cell in a notebook
   file, leaving every other cell and output as it was, byte for byte. It edits the notebook's
   JSON directly and writes it the way nbformat (and so JupyterLab) does; nbformat itself is
@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from autograder.lessons import exercise_cell_source
-from autograder.progress_store import ProgressStore, ProgressUnavailable
+from autograder.authoring.lessons import exercise_cell_source
+from autograder.learner.progress_store import ProgressStore, ProgressUnavailable
 from autograder.registry import Exercise, lessons_dir
 
 

@@ -6,12 +6,12 @@ learner can try their app in later cells) and remembers its source. The check ce
 A failing check raises ``ExerciseNotPassed`` so that the cell is marked as failed (nbgrader and
 "Run All" both rely on that), with a one-line traceback instead of a raw one.
 
-Every check is recorded in the progress store (:mod:`autograder.progress_store`). ``progress()``
-shows what is done and pending, and the bars it draws follow every later check in the same
-kernel. ``hint("<id>")`` shows the next, more specific hint (:mod:`autograder.hints`).
-``reset("<id>")`` and ``reveal("<id>")`` replace the cell they run in with the exercise's
-starter or reference (:mod:`autograder.exercise_cells`); so do the line magics
-``%reset_exercise <id>`` and ``%reveal_exercise <id> [--yes]``.
+Every check is recorded in the progress store (:mod:`autograder.learner.progress_store`).
+``progress()`` shows what is done and pending, and the bars it draws follow every later check in the
+same kernel. ``hint("<id>")`` shows the next, more specific hint (:mod:`autograder.learner.hints`).
+``reset("<id>")`` and ``reveal("<id>")`` replace the cell they run in with the exercise's starter or
+reference (:mod:`autograder.learner.exercise_cells`); so do the line magics ``%reset_exercise <id>``
+and ``%reveal_exercise <id> [--yes]``.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from autograder import registry
+from autograder.engine.results import ExerciseResult
 from autograder.registry import Exercise
-from autograder.results import ExerciseResult
 
 RESULT_MIME = "application/vnd.fastapi-workbook.result+json"
 PROGRESS_DISPLAY_PREFIX = "workbook-progress"
@@ -114,7 +114,7 @@ def check(exercise_id: str, *, traceback: bool = False, hidden: bool = False) ->
     """
     from IPython.display import display
 
-    from autograder.runner import run_checks
+    from autograder.engine.runner import run_checks
 
     source = SESSION.sources.get(exercise_id)
     if source is None:
@@ -148,7 +148,7 @@ def result_bundle(result: ExerciseResult, *, show_tracebacks: bool = False) -> d
 
 def _record(result: ExerciseResult) -> None:
     """Keep the result in the progress store; a store that fails never fails the check."""
-    from autograder.progress_store import record_result
+    from autograder.learner.progress_store import record_result
 
     try:
         record_result(result)
@@ -180,7 +180,7 @@ def progress(lesson: str | None = None) -> None:
     """
     from IPython.display import display
 
-    from autograder.progress_store import UnknownLesson, mime_bundle, summarize
+    from autograder.learner.progress_store import UnknownLesson, mime_bundle, summarize
 
     summary = summarize()
     try:
@@ -195,7 +195,7 @@ def progress(lesson: str | None = None) -> None:
 def _redraw_progress() -> None:
     from IPython.display import update_display
 
-    from autograder.progress_store import mime_bundle, summarize
+    from autograder.learner.progress_store import mime_bundle, summarize
 
     if not SESSION.progress_displays:
         return
@@ -218,7 +218,7 @@ def hint(exercise_id: str, *, reveal: bool = False) -> None:
     """
     from IPython.display import display
 
-    from autograder.hints import next_hint
+    from autograder.learner.hints import next_hint
 
     exercise = _exercise(exercise_id)
     try:
@@ -242,7 +242,7 @@ def reset(exercise_id: str) -> None:
     the exercise is kept (``python -m autograder backups ID``). Nothing is checked or recorded:
     run the restored cell when you are ready.
     """
-    from autograder.exercise_cells import starter_cell
+    from autograder.learner.exercise_cells import starter_cell
 
     exercise = _exercise(exercise_id)
     _replace_running_cell(
@@ -261,8 +261,12 @@ def reveal(exercise_id: str, *, confirm: bool = False) -> None:
     """
     from IPython.display import display
 
-    from autograder.exercise_cells import has_passed, reference_cell, withheld_reference_message
-    from autograder.progress_store import ProgressStore, ProgressUnavailable
+    from autograder.learner.exercise_cells import (
+        has_passed,
+        reference_cell,
+        withheld_reference_message,
+    )
+    from autograder.learner.progress_store import ProgressStore, ProgressUnavailable
 
     exercise = _exercise(exercise_id)
     store = ProgressStore()
@@ -284,7 +288,7 @@ def reveal(exercise_id: str, *, confirm: bool = False) -> None:
         ),
     )
     try:  # the reference is the last hint tier: hint() should not offer it as news
-        from autograder.hints import tier_count
+        from autograder.learner.hints import tier_count
 
         store.record_hint_shown(exercise.id, tier_count(exercise))
     except ProgressUnavailable:
@@ -295,8 +299,8 @@ def _replace_running_cell(exercise: Exercise, text: str, *, reason: str, done: s
     from IPython import get_ipython
     from IPython.display import display
 
-    from autograder.exercise_cells import keep_replaced
-    from autograder.progress_store import ProgressStore
+    from autograder.learner.exercise_cells import keep_replaced
+    from autograder.learner.progress_store import ProgressStore
 
     shell = get_ipython()
     if shell is None:
@@ -313,8 +317,8 @@ def _replace_running_cell(exercise: Exercise, text: str, *, reason: str, done: s
 
 
 def _exercise(exercise_id: str) -> Exercise:
-    from autograder.progress_store import UnknownExercise as UnknownId
-    from autograder.progress_store import known_exercise
+    from autograder.learner.progress_store import UnknownExercise as UnknownId
+    from autograder.learner.progress_store import known_exercise
 
     try:
         return known_exercise(exercise_id)

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from autograder.sandbox import Limits
+from autograder.classroom.sandbox import Limits
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -48,7 +48,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from autograder.grading import CourseError, grade_course
+    from autograder.classroom.grading import CourseError, grade_course
 
     if args.workers < 1:
         print("--workers must be at least 1.", file=sys.stderr)
@@ -72,7 +72,7 @@ def _grade(args: argparse.Namespace) -> int:
 
 
 def _course_init(args: argparse.Namespace) -> int:
-    from autograder.course import CourseExists, init_course
+    from autograder.classroom.course import CourseExists, init_course
 
     try:
         written = init_course(args.directory, force=args.force)

@@ -9,8 +9,8 @@ workbook's way, through four steps of our own:
 - ``RestoreWorkbookCells`` runs first when a submission is sanitized: it puts back deleted
   answer and check cells, so that a deletion costs that exercise's points and nothing else.
 - ``GradeFromSource`` replaces ``Execute`` when autograding: each check cell's result is worked
-  out from the submitted answer in a fresh, limited process (``autograder.sandbox``), never in
-  a kernel where the submission's other cells ran first.
+  out from the submitted answer in a fresh, limited process (``autograder.classroom.sandbox``),
+  never in a kernel where the submission's other cells ran first.
 - ``RemoveHiddenChecks`` runs when feedback is generated: nbgrader puts the hidden tests back
   into check cells when it autogrades, and its feedback would show them to the student.
 """
@@ -32,10 +32,11 @@ from nbgrader import utils as nbgrader_utils
 from traitlets import Float, Int, Unicode
 from traitlets.config import Config
 
-from autograder import lessons, registry
-from autograder.notebook import ExerciseNotPassed, result_bundle
-from autograder.results import ExerciseResult
-from autograder.sandbox import Limits, grade_exercise
+from autograder import registry
+from autograder.authoring import lessons
+from autograder.classroom.sandbox import Limits, grade_exercise
+from autograder.engine.results import ExerciseResult
+from autograder.learner.notebook import ExerciseNotPassed, result_bundle
 
 ANSWER_PREFIX = "exercise-"
 CHECK_PREFIX = "check-"
@@ -119,7 +120,7 @@ class RestoreWorkbookCells(nbgrader_steps.NbGraderPreprocessor):
     def preprocess(
         self, nb: NotebookNode, resources: dict[str, Any]
     ) -> tuple[NotebookNode, dict[str, Any]]:
-        from autograder.course import check_cell, placeholder_answer_cell
+        from autograder.classroom.course import check_cell, placeholder_answer_cell
 
         loaded = registry.load()
         lesson_id = resources.get("nbgrader", {}).get("notebook", "")
@@ -199,7 +200,7 @@ class GradeFromSource(nbgrader_steps.NbGraderPreprocessor):
 
 
 def missing_answer(exercise_id: str) -> ExerciseResult:
-    from autograder.results import CheckResult
+    from autograder.engine.results import CheckResult
 
     row = CheckResult(
         name="the answer cell is there",

@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Literal
 
 from autograder import registry as registry_module
+from autograder.engine.results import FAIL_COLOUR, PASS_COLOUR, ExerciseResult
 from autograder.registry import Exercise, Lesson, Registry
-from autograder.results import FAIL_COLOUR, PASS_COLOUR, ExerciseResult
 
 PROGRESS_ENV = "WORKBOOK_PROGRESS"
 PROGRESS_MIME = "application/vnd.fastapi-workbook.progress+json"

@@ -20,13 +20,13 @@ from pathlib import Path
 
 import pytest
 
-from autograder import learner as learner_code
-from autograder import plugin as check_fixtures
 from autograder import registry as registry_module
-from autograder.guard import Violation, review_answer
-from autograder.plugin import CheckPlugin
-from autograder.results import CheckResult, ExerciseResult
-from autograder.review import Finding, ReviewUnavailable, review
+from autograder.engine import loading as learner_code
+from autograder.engine import plugin as check_fixtures
+from autograder.engine.guard import Violation, review_answer
+from autograder.engine.plugin import CheckPlugin
+from autograder.engine.results import CheckResult, ExerciseResult
+from autograder.engine.review import Finding, ReviewUnavailable, review
 
 PYTEST_INI = Path(__file__).with_name("pytest-checks.ini")
 PYTEST_ARGS = (

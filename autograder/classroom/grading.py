@@ -28,9 +28,9 @@ from typing import Any
 import nbformat
 
 from autograder import registry
-from autograder.nbgrader_hooks import ResultStore, answers_in, workbook_fingerprint
-from autograder.results import ExerciseResult
-from autograder.sandbox import Limits, grade_exercise
+from autograder.classroom.nbgrader_hooks import ResultStore, answers_in, workbook_fingerprint
+from autograder.classroom.sandbox import Limits, grade_exercise
+from autograder.engine.results import ExerciseResult
 
 STATE_DIR = ".autograder"
 UNREADABLE_SUFFIX = ".unreadable"

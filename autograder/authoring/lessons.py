@@ -5,7 +5,7 @@ authors edit and review plain text). The notebook is derived, never edited by ha
 
 - a setup cell goes after the first markdown cell, and a progress cell after it: it shows this
   lesson's done and pending exercises and the whole workbook's, with bars that follow every
-  check (``progress()`` in :mod:`autograder.notebook`);
+  check (``progress()`` in :mod:`autograder.learner.notebook`);
 - each line ``<!-- exercise: ID -->`` becomes a line of facts from the registry (points,
   items taught), the exercise cell (``%%exercise ID`` and the starter) and its check cell.
 

@@ -1,9 +1,9 @@
 """Tiered hints: every request shows the next, more specific tier; the last tier is the reference.
 
-An exercise's tiers are the hints in its registry entry, least specific first, then its
-reference solution. The most specific tier shown so far is kept in the progress store
-(:mod:`autograder.progress_store`), so ``hint("ID")`` in a notebook and ``python -m autograder hint
-ID`` in a terminal continue from the same place, also after a kernel restart.
+An exercise's tiers are the hints in its registry entry, least specific first, then its reference
+solution. The most specific tier shown so far is kept in the progress store
+(:mod:`autograder.learner.progress_store`), so ``hint("ID")`` in a notebook and ``python -m
+autograder hint ID`` in a terminal continue from the same place, also after a kernel restart.
 
 The reference tier is withheld until the exercise has passed (it is then something to compare
 with) or the learner confirms they want it now. Asking for "one more hint" should never hand
@@ -17,9 +17,9 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from autograder.progress_store import ProgressStore, ProgressUnavailable, known_exercise
+from autograder.engine.results import PASS_COLOUR
+from autograder.learner.progress_store import ProgressStore, ProgressUnavailable, known_exercise
 from autograder.registry import Exercise
-from autograder.results import PASS_COLOUR
 
 HINT_MIME = "application/vnd.fastapi-workbook.hint+json"
 HintKind = Literal["hint", "reference", "withheld"]
@@ -150,8 +150,8 @@ def next_hint(
     ``reveal`` is the learner's confirmation that the reference may be shown if it is the next
     tier; it does not skip the hints in words before it. ``how_to_confirm`` tells the learner
     how to give that confirmation where they are (a notebook call, a command-line flag).
-    Raises :class:`~autograder.progress_store.UnknownExercise` for an id the registry does not hold,
-    and ``FileNotFoundError`` when the reference is kept elsewhere (a classroom).
+    Raises :class:`~autograder.learner.progress_store.UnknownExercise` for an id the registry
+    does not hold, and ``FileNotFoundError`` when the reference is kept elsewhere (a classroom).
     """
     exercise = known_exercise(exercise_id)
     store = store or ProgressStore()

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from autograder import learner as learner_code
-from autograder.checkkit import CheckFailed, learner_app_of
-from autograder.driver import AppClient, BlockedEventLoop, CheckTimeout
+from autograder.engine import loading as learner_code
+from autograder.engine.checkkit import CheckFailed, learner_app_of
+from autograder.engine.driver import AppClient, BlockedEventLoop, CheckTimeout
+from autograder.engine.results import CheckResult
 from autograder.registry import Exercise, Registry
-from autograder.results import CheckResult
 
 
 class CheckPlugin:

@@ -35,7 +35,7 @@ Fence the code as ``py``: jupytext would turn a ``python`` fence into a runnable
 the table. JupyterLab shows such a table as two columns too. Every lesson's "The bad example"
 section holds at least one pair (tests/test_handouts.py says so).
 
-The PDF is printed by the system's headless Chromium (``autograder.chromium``).
+The PDF is printed by the system's headless Chromium (``autograder.authoring.chromium``).
 """
 
 from __future__ import annotations
@@ -48,8 +48,8 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from autograder import lessons
 from autograder import registry as registry_module
+from autograder.authoring import lessons
 from autograder.registry import Lesson, Registry
 
 WORKBOOK_NAME = "FastAPI Purist Workbook"
@@ -281,7 +281,7 @@ TEMPLATE = r"""
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta name="generator" content="autograder.handouts">
+<meta name="generator" content="autograder.authoring.handouts">
 <title>{{ handout.title | e }}</title>
 <style>
 {{ handout.css }}
@@ -576,9 +576,9 @@ FOOTER_TEMPLATE = _margin_template(
 def print_pdfs(html_paths: list[Path]) -> list[Path]:
     """Print each HTML page to a PDF beside it with headless Chromium.
 
-    Raises ``autograder.chromium.ChromiumMissing`` when no Chromium is installed.
+    Raises ``autograder.authoring.chromium.ChromiumMissing`` when no Chromium is installed.
     """
-    from autograder.chromium import headless_chromium
+    from autograder.authoring.chromium import headless_chromium
 
     written = []
     with headless_chromium() as browser:

@@ -32,10 +32,10 @@ from pathlib import Path
 import nbformat
 from traitlets.config import Config
 
-from autograder import classroom
 from autograder import registry as registry_module
-from autograder.course import init_course
-from autograder.nbgrader_hooks import CHECK_PREFIX, exercise_of
+from autograder.classroom import synthetic as classroom
+from autograder.classroom.course import init_course
+from autograder.classroom.nbgrader_hooks import CHECK_PREFIX, exercise_of
 
 STUDENTS = 20
 CELL_TIMEOUT = 300

@@ -8,7 +8,7 @@ harness", so this is the workbook's own AST check.
 It is a fence, not a jail: what it stops is every route a notebook user would try (importing
 the grader, ``sys.modules``, ``exec`` of built strings, introspection through dunders, killing or
 writing into the grading process through ``os``). The process limits in
-``autograder.sandbox`` bound whatever gets past it.
+``autograder.classroom.sandbox`` bound whatever gets past it.
 """
 
 from __future__ import annotations

@@ -14,8 +14,9 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from autograder import lessons, registry
-from autograder.nbgrader_hooks import ANSWER_PREFIX, exercise_of
+from autograder import registry
+from autograder.authoring import lessons
+from autograder.classroom.nbgrader_hooks import ANSWER_PREFIX, exercise_of
 
 
 def released_notebook(course: Path, assignment: str) -> NotebookNode:

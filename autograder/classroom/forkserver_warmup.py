@@ -1,7 +1,7 @@
 """Work every grading process would otherwise repeat, done once in the fork server.
 
-Only ``autograder.sandbox`` names this module, as the fork server's last preload; importing
-it anywhere else would freeze that process's garbage collector for nothing.
+Only ``autograder.classroom.sandbox`` names this module, as the fork server's last preload;
+importing it anywhere else would freeze that process's garbage collector for nothing.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """``python -m autograder``: the learner's commands: progress, hints, reset and reveal.
 
-They share the progress store with the notebook (:mod:`autograder.progress_store`): a hint seen in a
-terminal is not shown again as new in the notebook, and an exercise passed in the notebook
+They share the progress store with the notebook (:mod:`autograder.learner.progress_store`): a hint
+seen in a terminal is not shown again as new in the notebook, and an exercise passed in the notebook
 unlocks its reference here.
 
 Exit codes: 0 done, 1 the request was refused or the store could not be read, 2 a wrong
@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from autograder import registry
-from autograder.exercise_cells import (
+from autograder.learner.exercise_cells import (
     CellRewrite,
     NotebookCellError,
     has_passed,
@@ -25,7 +25,7 @@ from autograder.exercise_cells import (
     starter_cell,
     withheld_reference_message,
 )
-from autograder.progress_store import (
+from autograder.learner.progress_store import (
     ProgressStore,
     ProgressUnavailable,
     UnknownExercise,
@@ -125,7 +125,7 @@ def _progress(args: argparse.Namespace) -> int:
 
 
 def _hint(args: argparse.Namespace) -> int:
-    from autograder.hints import next_hint
+    from autograder.learner.hints import next_hint
 
     exercise = _exercise(args.exercise)
     if exercise is None:
@@ -188,7 +188,7 @@ def _reset(args: argparse.Namespace) -> int:
 
 
 def _reveal(args: argparse.Namespace) -> int:
-    from autograder.hints import tier_count
+    from autograder.learner.hints import tier_count
 
     exercise = _exercise(args.exercise)
     if exercise is None:

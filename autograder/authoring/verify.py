@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder import learner as learner_code
+from autograder.engine import loading as learner_code
+from autograder.engine.results import ExerciseResult
+from autograder.engine.runner import run_checks
 from autograder.registry import Exercise, project_root
-from autograder.results import ExerciseResult
-from autograder.runner import run_checks
 
 EXPECT_PREFIX = "# expect:"
 

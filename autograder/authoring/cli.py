@@ -26,8 +26,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def _handouts(args: argparse.Namespace) -> int:
-    from autograder.chromium import ChromiumMissing
-    from autograder.handouts import PairFormatError, print_pdfs, write_html
+    from autograder.authoring.chromium import ChromiumMissing
+    from autograder.authoring.handouts import PairFormatError, print_pdfs, write_html
 
     started = time.perf_counter()
     try:
