@@ -1,22 +1,26 @@
-"""In-process stand-ins for the outside world: a legacy blocking SDK, a cache, an audit sink.
+"""Client libraries for the outside world: a legacy blocking SDK, an async cache, an audit log.
 
 Exercise cells create these in their lifespan and keep them on ``app.state``; none of them is
-a module-level singleton.
+a module-level singleton. The geocoder and the audit log talk to fake services
+(``workbook.upstreams``) over real sockets, so what they do can be observed from outside the
+app: lookups the vendor served, entries the audit trail received.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import threading
-import time
+import json
+import urllib.parse
+import urllib.request
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Generic, TypeVar
+from types import TracebackType
+from typing import Generic, Self, TypeVar
+
+import httpx
+
+from workbook.upstreams import audit_service_url, geocoder_service_url
 
 V = TypeVar("V")
-
-GEOCODER_LATENCY_SECONDS = 0.01  # the vendor's servers answer in about this long
 
 
 @dataclass(frozen=True)
@@ -28,30 +32,20 @@ class GeoPoint:
 class LegacyGeocoder:
     """A vendor's geocoding SDK from before asyncio: every lookup blocks its thread.
 
-    There is no async version and it cannot be changed. ``lookup`` waits for a network round
-    trip with a blocking sleep, then returns a point derived from the address (the same
-    address always gives the same point). ``calls`` counts lookups, so a cache can be seen
-    working.
+    There is no async version and it cannot be changed. ``lookup`` makes a blocking HTTP round
+    trip to the vendor (about 20 ms) and returns the point for the address; the same address
+    always gives the same point.
     """
 
-    def __init__(self, latency: float = GEOCODER_LATENCY_SECONDS) -> None:
-        self.latency = latency
-        self._calls = 0
-        self._lock = threading.Lock()
-
-    @property
-    def calls(self) -> int:
-        with self._lock:
-            return self._calls
+    def __init__(self, base_url: str | None = None) -> None:
+        self.base_url = base_url or geocoder_service_url()
 
     def lookup(self, address: str) -> GeoPoint:
-        with self._lock:
-            self._calls += 1
-        time.sleep(self.latency)  # the SDK's blocking socket read, as far as the caller can tell
-        digest = hashlib.sha256(" ".join(address.lower().split()).encode()).digest()
-        latitude = int.from_bytes(digest[:4]) / 2**32 * 180 - 90
-        longitude = int.from_bytes(digest[4:8]) / 2**32 * 360 - 180
-        return GeoPoint(round(latitude, 6), round(longitude, 6))
+        query = urllib.parse.urlencode({"address": address})
+        # The SDK's own blocking client, as old SDKs have: the caller's thread waits.
+        with urllib.request.urlopen(f"{self.base_url}/v1/geocode?{query}", timeout=10) as reply:
+            point = json.loads(reply.read())
+        return GeoPoint(point["lat"], point["lon"])
 
 
 class AsyncCache(Generic[V]):
@@ -69,30 +63,36 @@ class AsyncCache(Generic[V]):
         self._values[key] = value
 
 
-@dataclass(frozen=True)
-class AuditEntry:
-    action: str
-    subject: str
-    at: datetime
-
-
 class AuditLog:
-    """An append-only audit trail with an async API, as a real one (a database table) would have.
+    """An append-only audit trail with an async API, kept by a separate service.
 
-    ``record`` only writes when it is awaited: calling it without ``await`` creates a
-    coroutine that never runs.
+    Open it once, in the lifespan (``async with AuditLog() as audit:``), so that every write
+    shares one pooled connection. ``record`` only writes when it is awaited: calling it
+    without ``await`` creates a coroutine that never runs.
     """
 
-    def __init__(self) -> None:
-        self._entries: list[AuditEntry] = []
+    def __init__(self, base_url: str | None = None) -> None:
+        self.base_url = base_url or audit_service_url()
+        self._client: httpx.AsyncClient | None = None
+
+    async def __aenter__(self) -> Self:
+        self._client = httpx.AsyncClient(base_url=self.base_url, timeout=10.0)
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
 
     async def record(self, action: str, subject: str) -> None:
-        await asyncio.sleep(0)  # the write travels to the audit store
-        self._entries.append(AuditEntry(action, subject, datetime.now(UTC)))
-
-    @property
-    def entries(self) -> tuple[AuditEntry, ...]:
-        return tuple(self._entries)
-
-    def entries_for(self, subject: str) -> list[AuditEntry]:
-        return [entry for entry in self._entries if entry.subject == subject]
+        if self._client is None:
+            raise RuntimeError("Open the audit log first: `async with AuditLog() as audit:`")
+        response = await self._client.post(
+            "/v1/entries", json={"action": action, "subject": subject}
+        )
+        response.raise_for_status()

@@ -1,38 +1,121 @@
-"""Fake upstream services, served by uvicorn on loopback where real sockets are the point.
+"""Fake services outside the app, served by uvicorn where real sockets are the point.
 
-A blocking client (``requests``, ``httpx.Client``) only shows its cost against a real socket,
-so these services listen on 127.0.0.1 on a port the operating system picks. Each one starts
-once per process, in a daemon thread with its own event loop, the first time its URL is
-asked for; asking again (from any thread) returns the same URL.
+Four services stand in for the outside world an app talks to:
 
-- ``profile_service_url()``: ``GET /profiles/{user_id}`` returns a user's profile, or 404.
-- ``llm_service_url()``: an OpenAI-compatible ``POST /v1/chat/completions`` that answers
-  deterministically, as one JSON document or, with ``"stream": true``, as server-sent events
-  (``data: {...}`` lines ending with ``data: [DONE]``).
+- ``profile``: ``GET /profiles/{user_id}`` returns a user's profile, or 404.
+- ``llm``: an OpenAI-compatible ``POST /v1/chat/completions`` that answers deterministically,
+  as one JSON document or, with ``"stream": true``, as server-sent events.
+- ``geocoder``: a vendor's ``GET /v1/geocode?address=...`` (the legacy SDK in
+  ``workbook.fakes`` calls it with a blocking client).
+- ``audit``: an audit trail, ``POST /v1/entries`` (``workbook.fakes.AuditLog`` writes to it).
+
+An answer finds each service at ``<name>_service_url()``. Inside an answer process the URL
+comes from the environment (``WORKBOOK_UPSTREAM_<NAME>``), set by whoever started it; anywhere
+else (a learner's kernel, the reference in the checks' process) the first call starts the
+services on 127.0.0.1, once per process.
+
+``FakeServices`` is one set of these services. The checks start a set of their own for the
+learner's answer, so that what it observes (connections opened, requests, whether a stream was
+relayed while the model was still answering, audit entries) is the answer's doing alone. A set
+can also listen on Unix sockets, for answers confined to a sandbox without a network.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
+import os
 import re
 import socket
 import threading
 import time
 import zlib
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import uvicorn
-from fastapi import FastAPI, HTTPException, Path
+from fastapi import FastAPI, HTTPException, Query
+from fastapi import Path as PathParam
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from workbook.host.protocol import upstream_env_name
+
+SERVICES = ("profile", "llm", "geocoder", "audit")
 STARTUP_TIMEOUT_SECONDS = 10.0
-PROFILE_LATENCY_SECONDS = 0.002  # a round trip to the profile service's database
+# A round trip to the profile service's database: long enough that ten requests waiting on it
+# one after another (a blocked loop) take visibly longer than ten waiting together.
+PROFILE_LATENCY_SECONDS = 0.01
+GEOCODER_LATENCY_SECONDS = 0.02  # the vendor's servers answer in about this long
 TOKEN_INTERVAL_SECONDS = 0.001  # the fake model "thinks" this long between tokens
 KNOWN_USERS = 500  # profiles exist for user ids 1..KNOWN_USERS
+
+
+# --- what a service observes --------------------------------------------------------------------
+
+
+@dataclass
+class Observed:
+    """What one service saw: connections opened and requests served."""
+
+    connections: int = 0
+    requests: list[str] = field(default_factory=list)  # "GET /profiles/3"
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def connection_opened(self) -> None:
+        with self.lock:
+            self.connections += 1
+
+    def request(self, line: str) -> None:
+        with self.lock:
+            self.requests.append(line)
+
+    def reset(self) -> None:
+        with self.lock:
+            self.connections = 0
+            self.requests.clear()
+
+
+class StreamGate:
+    """Holds the next streamed completion after its first token, so a check can watch the relay.
+
+    Between the first token and the rest, the model is "still thinking": an app that relays
+    the stream has already sent that token on; an app that collects the whole answer first has
+    sent nothing. The gate opens when the check says so, or after ``timeout`` seconds.
+    """
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self.armed = True
+        self.first_token_sent = threading.Event()
+        self.opened = threading.Event()
+        self.timed_out = False
+
+    def open(self) -> None:
+        self.opened.set()
+
+    async def hold(self) -> None:
+        self.first_token_sent.set()
+        deadline = time.monotonic() + self.timeout
+        while not self.opened.is_set():
+            if time.monotonic() > deadline:
+                self.timed_out = True
+                self.opened.set()
+                break
+            await asyncio.sleep(0.002)
+
+
+@dataclass
+class AuditRecord:
+    action: str
+    subject: str
+
 
 # --- the profile service ------------------------------------------------------------------------
 
@@ -60,7 +143,7 @@ def build_profile_service() -> FastAPI:
     service = FastAPI(title="Fake profile service")
 
     @service.get("/profiles/{user_id}")
-    async def read_profile(user_id: Annotated[int, Path()]) -> UpstreamProfile:
+    async def read_profile(user_id: Annotated[int, PathParam()]) -> UpstreamProfile:
         await asyncio.sleep(PROFILE_LATENCY_SECONDS)
         profile = profile_of(user_id)
         if profile is None:
@@ -97,8 +180,9 @@ def _last_user_message(request: ChatCompletionRequest) -> str:
     return ""
 
 
-def build_llm_service() -> FastAPI:
+def build_llm_service(gates: list[StreamGate] | None = None) -> FastAPI:
     service = FastAPI(title="Fake OpenAI-compatible LLM")
+    waiting = gates if gates is not None else []
 
     @service.post("/v1/chat/completions", response_model=None)
     async def chat_completions(body: ChatCompletionRequest) -> StreamingResponse | dict[str, Any]:
@@ -118,14 +202,17 @@ def build_llm_service() -> FastAPI:
                     }
                 ],
             }
+        gate = waiting.pop(0) if waiting else None
         return StreamingResponse(
-            _sse_chunks(completion_id, body.model, tokens), media_type="text/event-stream"
+            _sse_chunks(completion_id, body.model, tokens, gate), media_type="text/event-stream"
         )
 
     return service
 
 
-async def _sse_chunks(completion_id: str, model: str, tokens: list[str]) -> AsyncIterator[str]:
+async def _sse_chunks(
+    completion_id: str, model: str, tokens: list[str], gate: StreamGate | None
+) -> AsyncIterator[str]:
     def event(delta: dict[str, str], finish_reason: str | None = None) -> str:
         chunk = {
             "id": completion_id,
@@ -137,51 +224,218 @@ async def _sse_chunks(completion_id: str, model: str, tokens: list[str]) -> Asyn
         return f"data: {json.dumps(chunk)}\n\n"
 
     yield event({"role": "assistant", "content": ""})
-    for token in tokens:
+    for index, token in enumerate(tokens):
         await asyncio.sleep(TOKEN_INTERVAL_SECONDS)
         yield event({"content": token})
+        if index == 0 and gate is not None:
+            await gate.hold()
     yield event({}, finish_reason="stop")
     yield "data: [DONE]\n\n"
 
 
-# --- serving on loopback ----------------------------------------------------------------------
+# --- the geocoding vendor -----------------------------------------------------------------------
 
+
+def geo_point_of(address: str) -> tuple[float, float]:
+    """Where the vendor places ``address``: the same address always gives the same point."""
+    digest = hashlib.sha256(" ".join(address.lower().split()).encode()).digest()
+    latitude = int.from_bytes(digest[:4]) / 2**32 * 180 - 90
+    longitude = int.from_bytes(digest[4:8]) / 2**32 * 360 - 180
+    return round(latitude, 6), round(longitude, 6)
+
+
+def build_geocoder_service(lookups: Counter[str] | None = None) -> FastAPI:
+    service = FastAPI(title="Fake geocoding vendor")
+    counted = lookups if lookups is not None else Counter()
+
+    @service.get("/v1/geocode")
+    async def geocode(address: Annotated[str, Query(max_length=1000)]) -> dict[str, float]:
+        counted[address] += 1
+        await asyncio.sleep(GEOCODER_LATENCY_SECONDS)
+        latitude, longitude = geo_point_of(address)
+        return {"lat": latitude, "lon": longitude}
+
+    return service
+
+
+# --- the audit trail ----------------------------------------------------------------------------
+
+
+class AuditEntryIn(BaseModel):
+    action: Annotated[str, Field(min_length=1, max_length=200)]
+    subject: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+def build_audit_service(entries: list[AuditRecord] | None = None) -> FastAPI:
+    service = FastAPI(title="Fake audit trail")
+    kept = entries if entries is not None else []
+
+    @service.post("/v1/entries", status_code=201)
+    async def record(entry: AuditEntryIn) -> dict[str, int]:
+        kept.append(AuditRecord(entry.action, entry.subject))
+        return {"entries": len(kept)}
+
+    return service
+
+
+# --- a set of services, served on loopback (and Unix sockets) -----------------------------------
+
+
+class FakeServices:
+    """All four services, each on its own uvicorn server, in one background thread."""
+
+    def __init__(self, unix_dir: Path | None = None) -> None:
+        self.unix_dir = unix_dir
+        self.observed = {name: Observed() for name in SERVICES}
+        self.stream_gates: list[StreamGate] = []
+        self.geocoder_lookups: Counter[str] = Counter()
+        self.audit_entries: list[AuditRecord] = []
+        self._urls: dict[str, str] = {}
+        self._servers: list[uvicorn.Server] = []
+        self._thread: threading.Thread | None = None
+
+    # --- what the checks use ---------------------------------------------------------------
+
+    def url(self, name: str) -> str:
+        return self._urls[name]
+
+    def unix_path(self, name: str) -> Path:
+        if self.unix_dir is None:
+            raise ValueError("these services listen on loopback only")
+        return self.unix_dir / f"{name}.sock"
+
+    def hold_next_stream(self, timeout: float = 2.0) -> StreamGate:
+        gate = StreamGate(timeout)
+        self.stream_gates.append(gate)
+        return gate
+
+    def audit_entries_for(self, subject: str) -> list[AuditRecord]:
+        return [entry for entry in list(self.audit_entries) if entry.subject == subject]
+
+    def reset(self) -> None:
+        """Forget what was observed so far: a new answer is about to be checked."""
+        for observed in self.observed.values():
+            observed.reset()
+        self.stream_gates.clear()
+        self.geocoder_lookups.clear()
+        self.audit_entries.clear()
+
+    # --- life cycle -------------------------------------------------------------------------
+
+    def start(self) -> FakeServices:
+        builds: dict[str, Callable[[], FastAPI]] = {
+            "profile": build_profile_service,
+            "llm": lambda: build_llm_service(self.stream_gates),
+            "geocoder": lambda: build_geocoder_service(self.geocoder_lookups),
+            "audit": lambda: build_audit_service(self.audit_entries),
+        }
+        sockets: dict[str, list[socket.socket]] = {}
+        for name in SERVICES:
+            # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on sockets that name their
+            # protocol, and without it every keep-alive response waits 40 ms for a delayed ACK.
+            tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+            tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            tcp.bind(("127.0.0.1", 0))
+            self._urls[name] = f"http://127.0.0.1:{tcp.getsockname()[1]}"
+            sockets[name] = [tcp]
+            if self.unix_dir is not None:
+                self.unix_dir.mkdir(parents=True, exist_ok=True)
+                unix = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                unix.bind(str(self.unix_path(name)))
+                os.chmod(self.unix_path(name), 0o666)  # a sandbox may map the answer to nobody
+                sockets[name].append(unix)
+            config = uvicorn.Config(
+                _recording_requests(builds[name](), self.observed[name]),
+                log_level="warning",
+                access_log=False,
+                lifespan="off",
+                timeout_keep_alive=30,
+                http=_counting_protocol(self.observed[name]),
+            )
+            self._servers.append(uvicorn.Server(config))
+        self._thread = threading.Thread(
+            target=asyncio.run,
+            args=(self._serve_all(list(sockets.values())),),
+            name="fake-services",
+            daemon=True,
+        )
+        self._thread.start()
+        deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+        while not all(server.started for server in self._servers):
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the fake upstream services did not start")
+            time.sleep(0.002)
+        return self
+
+    async def _serve_all(self, sockets: list[list[socket.socket]]) -> None:
+        await asyncio.gather(
+            *(server.serve(sockets=s) for server, s in zip(self._servers, sockets, strict=True))
+        )
+
+    def close(self) -> None:
+        for server in self._servers:
+            server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(5)
+
+
+def _counting_protocol(observed: Observed) -> type[H11Protocol]:
+    """uvicorn's h11 protocol, counting the connections one service accepts."""
+
+    class Counting(H11Protocol):
+        def connection_made(self, transport: Any) -> None:
+            observed.connection_opened()
+            super().connection_made(transport)
+
+    return Counting
+
+
+def _recording_requests(app: FastAPI, observed: Observed) -> Callable[..., Any]:
+    """The service's app, noting each request line before serving it."""
+
+    async def recorded(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            query = scope.get("query_string", b"").decode("latin-1")
+            observed.request(f"{scope['method']} {scope['path']}" + (f"?{query}" if query else ""))
+        await app(scope, receive, send)
+
+    return recorded
+
+
+# --- where an answer finds the services ----------------------------------------------------------
 
 _start_lock = threading.Lock()
 
 
 @cache
-def _serve_on_loopback(name: str, build: Callable[[], FastAPI]) -> str:
-    """Start ``build()`` under uvicorn on 127.0.0.1 in a daemon thread; return its base URL."""
-    # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on sockets that name their protocol,
-    # and without it every keep-alive response waits 40 ms for a delayed ACK.
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))  # the OS picks a free port
-    host, port = sock.getsockname()
-    config = uvicorn.Config(
-        build(), log_level="warning", access_log=False, lifespan="off", timeout_keep_alive=30
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name=f"fake-{name}", daemon=True
-    )
-    thread.start()
-    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError(f"the fake {name} service did not start on {host}:{port}")
-        time.sleep(0.005)
-    return f"http://{host}:{port}"
+def _local_services() -> FakeServices:
+    return FakeServices().start()
+
+
+def service_url(name: str) -> str:
+    """The base URL of one fake service, for the code that calls it."""
+    configured = os.environ.get(upstream_env_name(name))
+    if configured:
+        return configured
+    with _start_lock:
+        return _local_services().url(name)
 
 
 def profile_service_url() -> str:
-    """Base URL of the fake profile service (started on first use, once per process)."""
-    with _start_lock:
-        return _serve_on_loopback("profile", build_profile_service)
+    """Base URL of the fake profile service."""
+    return service_url("profile")
 
 
 def llm_service_url() -> str:
-    """Base URL of the fake OpenAI-compatible LLM (started on first use, once per process)."""
-    with _start_lock:
-        return _serve_on_loopback("llm", build_llm_service)
+    """Base URL of the fake OpenAI-compatible LLM."""
+    return service_url("llm")
+
+
+def geocoder_service_url() -> str:
+    """Base URL of the fake geocoding vendor."""
+    return service_url("geocoder")
+
+
+def audit_service_url() -> str:
+    """Base URL of the fake audit trail."""
+    return service_url("audit")

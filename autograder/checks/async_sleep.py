@@ -1,11 +1,25 @@
-import inspect
+from autograder.engine.checkkit import (
+    endpoint_in,
+    expect_status,
+    measure_overlap,
+    reported_blocking,
+    require,
+    rule,
+)
 
-from autograder.engine.checkkit import expect_status, operation, require, rule
+BURST = 20
 
 
 @rule("async-1")
-def test_a_report_request_never_blocks_the_loop(learner_client):
-    """GET /reports/{id} answers without blocking the event loop"""
+def test_a_report_request_never_blocks_the_loop(learner_client, learner_report):
+    """GET /reports/{id} answers without blocking the event loop (timed from outside)"""
+    overlap = measure_overlap(learner_client, [("GET", f"/reports/{n}", {}) for n in range(BURST)])
+    require(
+        not overlap.serialised,
+        "GET /reports/{id} blocked the event loop. "
+        + overlap.describe("report requests")
+        + reported_blocking(learner_report, "GET /reports"),
+    )
     response = learner_client.get("/reports/7")
     expect_status(response, 200, "GET /reports/7")
     require(
@@ -15,12 +29,16 @@ def test_a_report_request_never_blocks_the_loop(learner_client):
 
 
 @rule("async-1", hint="Keep `async def` and await an async sleep instead.")
-def test_the_endpoint_stays_async(learner_app):
+def test_the_endpoint_stays_async(learner_source):
     """read_report stays an async def"""
-    endpoint = operation(learner_app, "GET", "/reports/{report_id}").endpoint
+    endpoint = endpoint_in(learner_source, "GET", "/reports/{report_id}")
     require(
-        inspect.iscoroutinefunction(endpoint),
-        f"`{endpoint.__name__}` became a plain def: each waiting request would now hold one of "
+        endpoint is not None,
+        'No `@app.get("/reports/{report_id}")` endpoint is declared in the cell.',
+    )
+    require(
+        endpoint.is_async,
+        f"`{endpoint.name}` became a plain def: each waiting request would now hold one of "
         "the threadpool's 40 threads instead of yielding the loop while it waits.",
     )
 

@@ -1,10 +1,18 @@
 import json
+import time
 
-from autograder.engine.checkkit import expect_status, fail, new_clients_counted, require, rule
-from autograder.engine.driver import BlockedEventLoop
+from autograder.engine.checkkit import (
+    expect_status,
+    measure_overlap,
+    reported_blocking,
+    require,
+    rule,
+)
 from workbook.upstreams import reply_tokens
 
 MESSAGE = "stream me a short answer"
+BURST = 10
+HOLD_SECONDS = 1.5  # how long the fake model holds its answer after the first token
 
 
 def expected_body(message):
@@ -12,40 +20,14 @@ def expected_body(message):
     return "".join(events) + "data: [DONE]\n\n"
 
 
-def explained(error: BlockedEventLoop) -> str:
-    return str(error) + (
-        "\nA synchronous client reads the upstream stream with blocking socket calls. Inside an "
-        "async generator every one of those reads holds the event loop, for the whole length "
-        "of the answer. `async with client.stream(...)` and `async for ... in "
-        "response.aiter_lines()` wait without holding it."
-    )
-
-
-def chat(client, message, *, why=False):
-    try:
-        return client.post("/chat/stream", json={"message": message})
-    except BlockedEventLoop as error:
-        fail(explained(error) if why else f"{error} (the first check says why)")
-        raise
-
-
-def body_parts(response):
-    """The body chunks the app sent, as httpx's ASGI transport collected them, if visible."""
-    # httpx keeps them on its private ASGIResponseStream, under the client's own wrapper. If a
-    # future httpx hides them, this returns None and the check gives the benefit of the doubt.
-    stream = response.stream
-    for _ in range(3):
-        parts = getattr(stream, "_body", None)
-        if isinstance(parts, list):
-            return parts
-        stream = getattr(stream, "_stream", None)
-    return None
+def chat(message):
+    return ("POST", "/chat/stream", {"json": {"message": message}})
 
 
 @rule("async-4")
-def test_tokens_are_relayed_without_blocking(learner_client):
+def test_tokens_are_relayed_without_blocking(learner_client, learner_report):
     """POST /chat/stream relays the model's tokens without blocking the event loop"""
-    response = chat(learner_client, MESSAGE, why=True)
+    response = learner_client.post("/chat/stream", json={"message": MESSAGE})
     expect_status(response, 200, "POST /chat/stream")
     expected = expected_body(MESSAGE)
     require(
@@ -53,39 +35,71 @@ def test_tokens_are_relayed_without_blocking(learner_client):
         f"POST /chat/stream sent {response.text[:300]!r}; expected {expected[:300]!r}. Keep the "
         'events as they were: one `data: {"token": ...}` event per token, then `data: [DONE]`.',
     )
+    overlap = measure_overlap(learner_client, [chat(f"message {n}") for n in range(BURST)])
+    require(
+        not overlap.serialised,
+        "POST /chat/stream blocked the event loop. "
+        + overlap.describe("chat streams")
+        + "\nA synchronous client reads the upstream stream with blocking socket calls. Inside "
+        "an async generator every one of those reads holds the event loop, for the whole "
+        "length of the answer. `async with client.stream(...)` and `async for ... in "
+        "response.aiter_lines()` wait without holding it."
+        + reported_blocking(learner_report, "POST /chat"),
+    )
 
 
 @rule("prod-3", hint="Yield each event as its token arrives; do not collect the answer first.")
-def test_the_answer_is_streamed(learner_client):
-    """tokens reach the client as they arrive, as server-sent events"""
-    response = chat(learner_client, MESSAGE)
-    expect_status(response, 200, "POST /chat/stream")
-    media_type = response.headers.get("content-type", "")
+def test_the_answer_is_streamed(learner_client, learner_services, learner_report):
+    """the first token reaches the client while the model is still answering"""
+    gate = learner_services.hold_next_stream(timeout=HOLD_SECONDS)
+    first_token_at = None
+    started = time.perf_counter()
+    with learner_client.stream("POST", "/chat/stream", json={"message": MESSAGE}) as response:
+        status = response.status_code
+        media_type = response.headers.get("content-type", "")
+        body = ""
+        for text in response.iter_text():
+            body += text
+            if first_token_at is None and '"token"' in body:
+                first_token_at = time.perf_counter() - started
+                relayed_while_thinking = not gate.timed_out
+                gate.open()
+    gate.open()
+    require(status == 200, f"POST /chat/stream answered {status} {body[:300]!r}; expected 200.")
     require(
         media_type.startswith("text/event-stream"),
         f"POST /chat/stream answered with content-type {media_type!r}; a stream of server-sent "
         "events is `text/event-stream`.",
     )
-    parts = body_parts(response)
-    tokens = len(reply_tokens(MESSAGE))
     require(
-        parts is None or len(parts) > tokens // 2,
-        f"POST /chat/stream sent its {tokens}-token answer in {len(parts or [])} piece(s): it was "
-        "collected first and sent at the end, so the user stares at nothing until the model has "
-        "finished. Yield each event as soon as its token arrives.",
+        first_token_at is not None and relayed_while_thinking,
+        "The model sent its first token, then kept thinking for "
+        f"{HOLD_SECONDS:g} s; no token reached the client in all that time"
+        + (f" (the first came after {first_token_at:.1f} s)" if first_token_at else "")
+        + ". The answer was collected first and sent at the end (or the event loop was held "
+        "while waiting), so the user stares at nothing until the model has finished. Relay "
+        "each event as soon as its token arrives."
+        + reported_blocking(learner_report, "POST /chat"),
     )
+    require(body == expected_body(MESSAGE), f"POST /chat/stream sent {body[:300]!r}.")
 
 
 @rule("example-2", hint="Use the pooled client the lifespan keeps on `request.app.state.llm`.")
-def test_streams_share_the_pooled_client(learner_client):
-    """every stream reuses the app's pooled client"""
-    with new_clients_counted() as opened:
-        for message in ("one", "two", "three"):
-            chat(learner_client, message)
+def test_streams_share_the_pooled_client(learner_client, learner_services):
+    """every stream reuses the app's pooled connection to the model provider"""
+    learner_client.post("/chat/stream", json={"message": "zero"})
+    observed = learner_services.observed["llm"]
+    observed.reset()
+    for message in ("one", "two", "three"):
+        expect_status(
+            learner_client.post("/chat/stream", json={"message": message}),
+            200,
+            "POST /chat/stream",
+        )
     require(
-        not opened,
-        f"3 requests to POST /chat/stream constructed {len(opened)} new client(s) "
-        f"({', '.join(sorted(set(opened)))}). A client per request opens a new connection to "
-        "the model provider every time; the lifespan's client keeps connections open and "
-        "shares them between requests.",
+        observed.connections == 0,
+        f"3 requests to POST /chat/stream opened {observed.connections} new connection(s) to "
+        "the model provider (the provider counted them). A client per request opens a new "
+        "connection every time; the lifespan's client keeps connections open and shares them "
+        "between requests.",
     )

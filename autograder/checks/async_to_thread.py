@@ -1,90 +1,106 @@
-import inspect
 import itertools
 import re
 
-from autograder.engine.checkkit import expect_status, fail, operation, require, rule
-from autograder.engine.driver import BlockedEventLoop
-from workbook.fakes import LegacyGeocoder
+from autograder.engine.checkkit import (
+    endpoint_in,
+    expect_status,
+    measure_overlap,
+    reported_blocking,
+    require,
+    rule,
+    show,
+)
+from workbook.upstreams import geo_point_of
 
 ENDPOINT = "geocode"
+BURST = 10
 _fresh = itertools.count(1)
 
 
 def fresh_address():
-    """An address no earlier check asked for, so the cache cannot answer it."""
+    """An address no earlier request asked for, so no cache can answer it."""
     return f"{next(_fresh)} Check Street, Testville"
 
 
-def explained(error: BlockedEventLoop) -> str:
-    """Say why the fix attempt still blocks, based on where the blocking call came from."""
-    text = str(error)
-    source = error.source_line
-    helper = re.search(r"in `async def (\w+)`", error.origin)
+def explained(report) -> str:
+    """Why a fix attempt still blocks, from where the answer's process saw the blocking call."""
+    found = report.blocking_during("GET /geocode")
+    detail = reported_blocking(report, "GET /geocode")
+    if not found:
+        return detail
+    source = found[0].source_line
+    helper = re.search(r"which `async def (\w+)`|in `async def (\w+)`", found[0].origin)
+    helper_name = next((name for name in helper.groups() if name), "") if helper else ""
     if "to_thread(" in source or "run_in_executor(" in source:
-        return text + (
+        return detail + (
             "\nThe SDK ran before to_thread ever saw it: `geocoder.lookup(address)` is called on "
             "the spot, on the event loop, and only its result is handed over. Pass the function "
             "and its arguments separately: `asyncio.to_thread(geocoder.lookup, address)`."
         )
-    if helper and helper.group(1) != ENDPOINT:
-        return text + (
-            f"\nWrapping the call in another async def (`{helper.group(1)}`) changes nothing: "
+    if helper_name and helper_name != ENDPOINT:
+        return detail + (
+            f"\nWrapping the call in another async def (`{helper_name}`) changes nothing: "
             "a coroutine runs on the event loop too, so the SDK's blocking wait still stalls "
             "every request. Only a worker thread (asyncio.to_thread) takes it off the loop."
         )
-    return text + (
+    return detail + (
         "\nThe geocoder SDK blocks its thread for the whole lookup, and inside an async def "
         "that thread is the event loop's."
     )
 
 
-def geocode(client, address, *, why=False):
-    try:
-        return client.get("/geocode", params={"address": address})
-    except BlockedEventLoop as error:
-        fail(explained(error) if why else f"{error} (the first check says why)")
-        raise
-
-
 @rule("async-3")
-def test_lookup_does_not_block(learner_client):
-    """GET /geocode looks an address up without blocking the event loop"""
+def test_lookup_does_not_block(learner_client, learner_report):
+    """GET /geocode looks addresses up without blocking the event loop (timed from outside)"""
     address = fresh_address()
-    response = geocode(learner_client, address, why=True)
-    expect_status(response, 200, f"GET /geocode?address={address}")
-    point = LegacyGeocoder(latency=0).lookup(address)
-    expected = {"address": address, "latitude": point.latitude, "longitude": point.longitude}
+    response = learner_client.get("/geocode", params={"address": address})
+    require(
+        response.status_code == 200,
+        f"GET /geocode?address={address} answered {show(response)}; expected status 200."
+        + explained(learner_report),
+    )
+    latitude, longitude = geo_point_of(address)
+    expected = {"address": address, "latitude": latitude, "longitude": longitude}
     require(
         response.json() == expected,
         f"GET /geocode?address={address} answered {response.json()}; expected {expected}.",
     )
+    addresses = [fresh_address() for _ in range(BURST)]
+    overlap = measure_overlap(
+        learner_client,
+        [("GET", "/geocode", {"params": {"address": a}}) for a in addresses],
+        fresh=lambda: ("GET", "/geocode", {"params": {"address": fresh_address()}}),
+    )
+    require(
+        not overlap.serialised,
+        "GET /geocode blocked the event loop. "
+        + overlap.describe("lookups of new addresses")
+        + explained(learner_report),
+    )
 
 
 @rule("async-3", hint="Keep the cache: look in it first, and store what the SDK returns.")
-def test_repeated_address_comes_from_the_cache(learner_client, learner_app):
+def test_repeated_address_comes_from_the_cache(learner_client, learner_services):
     """a second lookup of the same address is answered from the cache"""
     address = fresh_address()
-    geocode(learner_client, address)
-    geocoder = getattr(learner_app.state, "geocoder", None)
+    for attempt in ("", " (asked twice)"):
+        response = learner_client.get("/geocode", params={"address": address})
+        expect_status(response, 200, f"GET /geocode?address={address}{attempt}")
+    lookups = learner_services.geocoder_lookups[address]
     require(
-        isinstance(geocoder, LegacyGeocoder),
-        "app.state.geocoder is gone: the lifespan must keep the SDK on app.state.",
-    )
-    before = geocoder.calls
-    second = geocode(learner_client, address)
-    expect_status(second, 200, f"GET /geocode?address={address} (asked twice)")
-    require(
-        geocoder.calls == before,
-        f"Asking for {address!r} twice called the geocoder SDK again: the cache was skipped.",
+        lookups == 1,
+        f"Asking for {address!r} twice made the geocoding vendor look it up {lookups} times "
+        "(the vendor counted): the cache was skipped.",
     )
 
 
 @rule("async-3", hint="The endpoint awaits the cache, so it must stay `async def`.")
-def test_the_endpoint_stays_async(learner_app):
+def test_the_endpoint_stays_async(learner_source):
     """geocode stays an async def (it awaits the cache)"""
-    endpoint = operation(learner_app, "GET", "/geocode").endpoint
+    endpoint = endpoint_in(learner_source, "GET", "/geocode")
+    require(endpoint is not None, 'No `@app.get("/geocode")` endpoint is declared in the cell.')
     require(
-        inspect.iscoroutinefunction(endpoint),
-        f"`{endpoint.__name__}` became a plain def; it has to await the async cache, so keep "
+        endpoint.is_async,
+        f"`{endpoint.name}` became a plain def; it has to await the async cache, so keep "
         "it async and move only the blocking SDK call to a thread.",
     )

@@ -1,4 +1,4 @@
-"""What check modules import: rule markers, failure messages and contract helpers.
+"""What check modules import: rule markers, failure messages, timing and contract helpers.
 
 A check is a pytest test function marked with the catalog item it enforces::
 
@@ -6,24 +6,28 @@ A check is a pytest test function marked with the catalog item it enforces::
     def test_report_does_not_block(learner_client):
         learner_client.get("/reports/7")
 
-A check fails by calling ``fail("what was observed")``; the runner turns any other exception
-into a message that names the learner's line. Fixtures (from ``autograder.engine.plugin``):
-``learner`` (the learner's module), ``learner_app``, ``learner_client``, and in hidden checks
-``reference``, ``reference_app``, ``reference_client``.
+A check fails by calling ``fail("what was observed")``. Its evidence must come from where the
+answer cannot reach: ``learner_client`` (HTTP to the learner's app, in a process of its own),
+``learner_source`` (the answer's text), ``learner_contract`` (its OpenAPI document, over HTTP),
+``learner_services`` (the fake upstreams it talks to, and what they saw), and timing measured
+here. ``learner_report`` (what the answer process says about itself) may only add detail to a
+message. Hidden checks also get ``reference``, ``reference_app``, ``reference_client`` and
+``reference_services``. The fixtures come from ``autograder.engine.plugin``.
 """
 
 from __future__ import annotations
 
 import json
-import sys
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
 import pytest
-from fastapi import FastAPI
-from fastapi.routing import APIRoute
+
+from autograder.engine import source_rules
+from autograder.engine.report import AnswerReport
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -63,7 +67,12 @@ def show(response: httpx.Response) -> str:
     body = json.dumps(body_of(response), default=str)
     if len(body) > 300:
         body = body[:300] + "…"
-    return f"{response.status_code} {body}"
+    shown = f"{response.status_code} {body}"
+    error = response.extensions.get("workbook_error")
+    if error is not None:
+        where = f" at line {error.line}: {error.code}" if error.line else ""
+        shown += f" (your app raised {error.type}: {error.message}{where})"
+    return shown
 
 
 def expect_status(response: httpx.Response, expected: int, request_line: str) -> None:
@@ -128,57 +137,143 @@ def _strip(value: Any, ignored: set[str]) -> Any:
     return value
 
 
-# --- counting what the code under check builds ------------------------------------------------
+# --- the event loop, timed from outside --------------------------------------------------------
+
+# A blocked loop serves requests one after another: N requests take N times as long as one.
+# A free loop overlaps them. "Serialised" means the burst took more than half of N singles;
+# a free loop stays far below that even on a busy machine, and a blocked one cannot get
+# below it however quiet the machine is, so the best of a few tries decides.
+SERIAL_SHARE = 0.5
+NOISE_SECONDS = 0.03
+# A loop stalled for most of a request (and longer than scheduling noise) was held by it.
+STALL_SHARE = 0.5
 
 
-@contextmanager
-def new_clients_counted() -> Iterator[list[str]]:
-    """Names of the HTTP clients constructed while the block runs.
+@dataclass
+class Overlap:
+    count: int
+    single: float  # the fastest of a few single requests, in seconds
+    together: float  # the fastest burst of ``count`` requests sent at once
+    statuses: list[int]
 
-    A pooled client is built once, by the lifespan, before any check runs; one built during a
-    request means a fresh connection pool per request. ``requests.get`` builds a Session.
+    @property
+    def serialised(self) -> bool:
+        limit = max(SERIAL_SHARE * self.count * self.single, self.single + NOISE_SECONDS)
+        return self.together > limit
+
+    def describe(self, what: str) -> str:
+        return (
+            f"{self.count} {what} sent at once took {self.together * 1000:.0f} ms; one alone "
+            f"takes {self.single * 1000:.0f} ms. They were served one after another: while one "
+            "waited, the event loop could not start the next."
+        )
+
+
+def measure_overlap(
+    client: Any,
+    requests: Sequence[tuple[str, str, dict[str, Any]]],
+    *,
+    fresh: Callable[[], tuple[str, str, dict[str, Any]]] | None = None,
+    tries: int = 3,
+) -> Overlap:
+    """Time single requests and all of ``requests`` at once, from outside the answer.
+
+    ``fresh`` makes a request no cache has seen: where the app caches, singles and repeated
+    bursts must not be answered from its cache.
     """
-    opened: list[str] = []
-    classes: tuple[type, ...] = (httpx.Client, httpx.AsyncClient)
-    # Code that never imported requests cannot build its Sessions; importing it here for
-    # nothing would add a tenth of a second to a cold check.
-    if (requests := sys.modules.get("requests")) is not None:
-        classes += (requests.Session,)
-    originals = {cls: cls.__init__ for cls in classes}
-
-    def counting(cls: type, original: Callable[..., None]) -> Callable[..., None]:
-        def __init__(self: object, *args: Any, **kwargs: Any) -> None:
-            opened.append(f"{cls.__module__.split('.')[0]}.{cls.__name__}")
-            original(self, *args, **kwargs)
-
-        return __init__
-
-    for cls, original in originals.items():
-        cls.__init__ = counting(cls, original)  # type: ignore[method-assign]
-    try:
-        yield opened
-    finally:
-        for cls, original in originals.items():
-            cls.__init__ = original  # type: ignore[method-assign]
+    singles = []
+    for _ in range(3):
+        method, url, kwargs = fresh() if fresh else requests[0]
+        started = time.perf_counter()
+        client.request(method, url, **kwargs)
+        singles.append(time.perf_counter() - started)
+    best: Overlap | None = None
+    burst = list(requests)
+    for _ in range(tries):
+        timed, wall = client.concurrently(burst)
+        overlap = Overlap(len(burst), min(singles), wall, [t.response.status_code for t in timed])
+        if best is None or overlap.together < best.together:
+            best = overlap
+        if not best.serialised:
+            break
+        if fresh is not None:
+            burst = [fresh() for _ in requests]
+    assert best is not None
+    return best
 
 
-# --- contract helpers -------------------------------------------------------------------------
+def loop_stall(
+    client: Any, method: str, url: str, **kwargs: Any
+) -> tuple[httpx.Response, float, float]:
+    """One request while the loop is probed from outside: (response, longest stall, duration)."""
+    client.request(method, url, **kwargs)  # first-call costs (imports, caches) are not the work
+    started = time.perf_counter()
+    response, stall = client.loop_lag_during(method, url, **kwargs)
+    return response, stall, time.perf_counter() - started
 
 
-def operation(app: FastAPI, method: str, path: str) -> APIRoute:
-    """The route object FastAPI built for ``method path``: it carries the operation's contract."""
-    method = method.upper()
-    for route in app.routes:
-        if isinstance(route, APIRoute) and route.path == path and method in route.methods:
-            return route
+def stalled(stall: float, seconds: float) -> bool:
+    return stall > NOISE_SECONDS and stall > STALL_SHARE * seconds
+
+
+# --- what the answer's process reported, for messages only ---------------------------------------
+
+
+def reported_blocking(report: AnswerReport, request_prefix: str = "") -> str:
+    """The answer's own account of a blocking call, to explain a stall measured from outside."""
+    found = report.blocking_during(request_prefix) or report.blocking
+    if not found:
+        return ""
+    event = found[0]
+    return f"\nYour app's process saw the blocking call: `{event.call}` {event.origin}."
+
+
+# --- contract helpers: the OpenAPI document, and the source ---------------------------------------
+
+
+def operation_of(contract: dict[str, Any], method: str, path: str) -> dict[str, Any]:
+    """The operation ``method path`` of an OpenAPI document; fails naming what is declared."""
+    operation = contract.get("paths", {}).get(path, {}).get(method.lower())
+    if isinstance(operation, dict):
+        return operation
     declared = sorted(
-        f"{m} {r.path}" for r in app.routes if isinstance(r, APIRoute) for m in r.methods
+        f"{m.upper()} {p}"
+        for p, operations in contract.get("paths", {}).items()
+        for m in (operations if isinstance(operations, dict) else {})
     )
-    fail(f"No operation {method} {path} is declared. Declared: {', '.join(declared) or 'none'}.")
+    listed = ", ".join(declared) or "none"
+    fail(f"No operation {method.upper()} {path} is declared. Declared: {listed}.")
     raise AssertionError("unreachable")
 
 
-def learner_app_of(module: Any) -> FastAPI:
-    app = getattr(module, "app", None)
-    require(isinstance(app, FastAPI), "The cell must define `app = FastAPI(...)` at module level.")
-    return app
+def resolve(contract: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """A schema with its ``$ref`` followed (one level, as FastAPI writes them)."""
+    ref = schema.get("$ref", "")
+    if ref.startswith("#/components/schemas/"):
+        name = ref.rsplit("/", 1)[-1]
+        return contract.get("components", {}).get("schemas", {}).get(name, {})
+    return schema
+
+
+def response_schema(
+    contract: dict[str, Any], method: str, path: str, status: str
+) -> dict[str, Any]:
+    operation = operation_of(contract, method, path)
+    content = operation.get("responses", {}).get(status, {}).get("content", {})
+    return content.get("application/json", {}).get("schema", {})
+
+
+def is_model_schema(contract: dict[str, Any], schema: dict[str, Any]) -> bool:
+    """A named object schema with declared properties: what a Pydantic model documents."""
+    resolved = resolve(contract, schema)
+    return (
+        "$ref" in schema and resolved.get("type") == "object" and bool(resolved.get("properties"))
+    )
+
+
+def endpoint_in(source: str, method: str, path: str) -> source_rules.Endpoint | None:
+    """How the answer's source declares ``method path`` (``async def`` or ``def``), if it does."""
+    for found in source_rules.endpoints(source):
+        if found.method == method.upper() and found.path == path:
+            return found
+    return None

@@ -1,36 +1,41 @@
-"""The pytest plugin that hands checks their fixtures and turns outcomes into check rows."""
+"""The pytest plugin that hands checks their evidence and turns outcomes into check rows.
+
+Fixtures (session scope; ``autograder.engine.checkkit`` documents them for check authors):
+
+- ``learner_client``: HTTP to the learner's app, in its own process (``AnswerClient``)
+- ``learner_source``: the answer's source text, for checks that read it
+- ``learner_contract``: the OpenAPI document the learner's app serves, parsed
+- ``learner_report``: what the answer process reported (detail for messages, never a verdict)
+- ``learner_services``: the fake upstream services the learner's app talks to, and what they saw
+- ``reference``, ``reference_app``, ``reference_client``, ``reference_contract``,
+  ``reference_services``: the same for the reference, which is trusted and runs in the checks' own
+  process (hidden checks only)
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from autograder.engine import loading as learner_code
-from autograder.engine.checkkit import CheckFailed, learner_app_of
-from autograder.engine.driver import AppClient, BlockedEventLoop, CheckTimeout
+from autograder.engine.checkkit import CheckFailed, require, show
+from autograder.engine.clients import AnswerClient, AnswerGone, CheckTimeout, InProcessClient
 from autograder.engine.results import CheckResult
-from autograder.registry import Exercise, Registry
+from workbook.upstreams import FakeServices
+
+if TYPE_CHECKING:
+    from autograder.engine.runner import Evidence
+
+LEARNER_FAULTS = (CheckFailed, CheckTimeout, AnswerGone)
 
 
 class CheckPlugin:
     """One check run: what is checked, and the rows its checks produce."""
 
-    def __init__(
-        self,
-        exercise: Exercise,
-        registry: Registry,
-        learner: learner_code.LoadedCode,
-        reference: learner_code.LoadedCode | None,
-    ) -> None:
-        self.exercise = exercise
-        self.registry = registry
-        self.loaded_learner = learner
-        self.loaded_reference = reference
+    def __init__(self, evidence: Evidence) -> None:
+        self.evidence = evidence
         self.rows: list[CheckResult] = []
-
-    # --- hooks ------------------------------------------------------------------------------
 
     def pytest_configure(self, config: pytest.Config) -> None:
         config.stash[RUN] = self
@@ -44,88 +49,96 @@ class CheckPlugin:
         return report
 
     def _row(self, item: pytest.Item, call: pytest.CallInfo[None]) -> CheckResult:
+        exercise = self.evidence.exercise
         marker = item.get_closest_marker("rule")
         item_id = marker.kwargs.get("item", "") if marker else ""
-        hint = (marker.kwargs.get("hint") if marker else "") or self.exercise.hints[0]
+        hint = (marker.kwargs.get("hint") if marker else "") or exercise.hints[0]
         function = getattr(item, "function", None)
         doc = (getattr(function, "__doc__", None) or "").strip().splitlines()
         name = doc[0] if doc else item.name.removeprefix("test_").replace("_", " ")
         row = CheckResult(
             name=name,
             rule=item_id,
-            rule_text=self.registry.catalog.get(item_id, ""),
+            rule_text=self.evidence.registry.catalog.get(item_id, ""),
             status="passed",
             hint=hint,
-            hidden=item.path == self.exercise.hidden_checks_path,
+            hidden=item.path == exercise.hidden_checks_path,
         )
-        if call.excinfo is not None:
-            row.status = "failed"
-            error = _first_leaf(call.excinfo.value)
-            row.message = self._explain(error)
-            if not isinstance(error, CheckFailed | BlockedEventLoop | CheckTimeout):
-                # An exception, not a wrong answer: the exercise's hint would be beside the point.
-                row.hint = (
-                    "Fix this exception first; "
-                    f'check("{self.exercise.id}", traceback=True) shows the full traceback.'
-                )
-            row.traceback = learner_code.format_traceback(error)
-        return row
-
-    def _raised_in_check_code(self, error: BaseException) -> bool:
-        """True when the learner's code is nowhere in the traceback and a check file raised."""
-        filename = self.loaded_learner.filename
-        if learner_code.innermost_frame_in(error.__traceback__, filename) is not None:
-            return False
-        innermost = _innermost_filename(error)
-        checks = {str(self.exercise.checks_path), str(self.exercise.hidden_checks_path)}
-        return innermost in checks
-
-    def _explain(self, error: BaseException) -> str:
-        if isinstance(error, CheckFailed | BlockedEventLoop | CheckTimeout):
-            text = str(error)
+        if call.excinfo is None:
+            return row
+        row.status = "failed"
+        error = _first_leaf(call.excinfo.value)
+        if isinstance(error, LEARNER_FAULTS):
+            row.message = str(error)
         elif isinstance(error, pytest.fail.Exception):
-            text = error.msg
-        elif self._raised_in_check_code(error):
-            text = (
-                "The check itself failed, not your code (please report this): "
-                + learner_code.describe_error(error, self.loaded_learner.filename)
-            )
+            row.message = error.msg
         else:
-            text = "Your code raised " + learner_code.describe_error(
-                error, self.loaded_learner.filename
+            # The answer runs in another process: anything raised here is the check's fault.
+            row.message = (
+                "The check itself failed, not your code (please report this): "
+                f"{type(error).__name__}: {error}"
             )
+            row.hint = "Run the check again; if it fails the same way, report it."
+        if isinstance(error, AnswerGone | CheckTimeout):
+            row.hint = "Make the app keep answering: look at what the request runs."
         notes = [n for n in getattr(error, "__notes__", ()) if n.startswith("Falsifying")]
         if notes:
-            text += "\n" + "\n".join(notes)
-        return text
+            row.message += "\n" + "\n".join(notes)
+        return row
 
 
 RUN = pytest.StashKey[CheckPlugin]()
 
 
-def _run(request: pytest.FixtureRequest) -> CheckPlugin:
-    return request.config.stash[RUN]
+def _evidence(request: pytest.FixtureRequest) -> Evidence:
+    return request.config.stash[RUN].evidence
 
 
 # --- fixtures: module-level, as pytest wants session fixtures; the run supplies their data ---
 
 
 @pytest.fixture(scope="session")
-def learner(request: pytest.FixtureRequest) -> Any:
-    return _run(request).loaded_learner.module
+def learner_client(request: pytest.FixtureRequest) -> Iterator[AnswerClient]:
+    evidence = _evidence(request)
+    client = AnswerClient(str(evidence.answer.socket_path), evidence.report)
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def learner_source(request: pytest.FixtureRequest) -> str:
+    return _evidence(request).source
+
+
+@pytest.fixture(scope="session")
+def learner_report(request: pytest.FixtureRequest) -> Any:
+    return _evidence(request).report
+
+
+@pytest.fixture(scope="session")
+def learner_services(request: pytest.FixtureRequest) -> FakeServices:
+    return _evidence(request).learner_services
+
+
+@pytest.fixture(scope="session")
+def learner_contract(learner_client: AnswerClient) -> dict[str, Any]:
+    response = learner_client.openapi()
+    require(
+        response.status_code == 200,
+        f"GET /openapi.json answered {show(response)}: the app must serve its OpenAPI "
+        "document there, as FastAPI does unless told otherwise.",
+    )
+    document = response.json()
+    require(isinstance(document, dict), "GET /openapi.json did not answer a JSON object.")
+    return document
 
 
 @pytest.fixture(scope="session")
 def reference(request: pytest.FixtureRequest) -> Any:
-    loaded = _run(request).loaded_reference
-    if loaded is None:
+    module = _evidence(request).reference
+    if module is None:
         pytest.fail("hidden checks need the reference; run them with hidden=True")
-    return loaded.module
-
-
-@pytest.fixture(scope="session")
-def learner_app(learner: Any) -> Any:
-    return learner_app_of(learner)
+    return module
 
 
 @pytest.fixture(scope="session")
@@ -134,27 +147,23 @@ def reference_app(reference: Any) -> Any:
 
 
 @pytest.fixture(scope="session")
-def learner_client(learner: Any, learner_app: Any) -> Iterator[AppClient]:
-    # Started here, so that no check times the app's start-up as part of its first request.
-    client = AppClient(learner_app, scanned=learner).start()
+def reference_client(reference_app: Any) -> Iterator[InProcessClient]:
+    client = InProcessClient(reference_app).start()
     yield client
     client.close()
 
 
 @pytest.fixture(scope="session")
-def reference_client(reference: Any, reference_app: Any) -> Iterator[AppClient]:
-    client = AppClient(reference_app, scanned=reference).start()
-    yield client
-    client.close()
+def reference_contract(reference_app: Any) -> dict[str, Any]:
+    return reference_app.openapi()
 
 
-def _innermost_filename(error: BaseException) -> str:
-    tb = error.__traceback__
-    filename = ""
-    while tb is not None:
-        filename = tb.tb_frame.f_code.co_filename
-        tb = tb.tb_next
-    return filename
+@pytest.fixture(scope="session")
+def reference_services() -> FakeServices:
+    """The services the reference talks to: this process's own (``workbook.upstreams``)."""
+    from workbook.upstreams import _local_services
+
+    return _local_services()
 
 
 def _first_leaf(error: BaseException) -> BaseException:

@@ -25,6 +25,9 @@ class CheckResult:
     kind: Literal["behaviour", "static", "warnings", "runs"] = "behaviour"
     hidden: bool = False
     traceback: str = ""  # raw detail, shown only when the learner asks for it
+    # "trusted": gathered where the answer cannot reach (HTTP, its source, the fake upstreams,
+    # timing from outside). "reported": only the answer process's own report says so.
+    evidence: Literal["trusted", "reported"] = "trusted"
 
     @property
     def passed(self) -> bool:
@@ -36,6 +39,7 @@ class ExerciseResult:
     exercise_id: str
     checks: list[CheckResult] = field(default_factory=list)
     seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)  # about the run itself, shown above the rows
 
     @property
     def status(self) -> Status:
@@ -63,6 +67,7 @@ class ExerciseResult:
             "exercise": self.exercise_id,
             "status": self.status,
             "seconds": round(self.seconds, 3),
+            "notes": list(self.notes),
             "checks": rows,
         }
 
@@ -70,11 +75,14 @@ class ExerciseResult:
     def from_json(cls, data: dict[str, object]) -> ExerciseResult:
         """The inverse of ``to_json``: how a result travels back from a grading process."""
         rows = data.get("checks", [])
-        assert isinstance(rows, list)
+        notes = data.get("notes", [])
+        if not isinstance(rows, list) or not isinstance(notes, list):
+            raise ValueError("a result's checks and notes are lists")
         return cls(
             exercise_id=str(data["exercise"]),
             checks=[CheckResult(**row) for row in rows],
             seconds=float(data.get("seconds", 0.0)),  # type: ignore[arg-type]
+            notes=[str(note) for note in notes],
         )
 
     # --- rendering: one screen, no raw tracebacks unless asked -------------------------------
@@ -83,6 +91,7 @@ class ExerciseResult:
         passed = sum(check.passed for check in self.checks)
         verdict = "PASSED" if self.passed else "NOT YET"
         lines = [f"{self.exercise_id}: {verdict} ({passed}/{len(self.checks)} checks)"]
+        lines.extend(f"  note: {note}" for note in self.notes)
         for check in self.checks:
             mark = "✔" if check.passed else "✘"
             lines.append(f"  {mark} {check.name}  [{check.rule}] {check.rule_text}")
@@ -103,13 +112,17 @@ class ExerciseResult:
         colour = PASS_COLOUR if self.passed else FAIL_COLOUR
         verdict = "Passed" if self.passed else "Not yet"
         rows = "".join(_html_row(check, show_tracebacks) for check in self.checks)
+        notes = "".join(
+            f"<div style='margin:4px 0;color:{FAIL_COLOUR}'><b>Note:</b> {html.escape(note)}</div>"
+            for note in self.notes
+        )
         return (
             f"<div class='wb-result' data-exercise='{html.escape(self.exercise_id)}' "
             f"data-status='{self.status}' style='text-align:left;border-left:4px solid "
             f"{colour};padding:2px 10px;margin:4px 0'>"
             f"<div style='font-weight:bold;color:{colour}'>"
             f"{html.escape(self.exercise_id)}: {verdict} ({passed}/{len(self.checks)} checks)</div>"
-            f"{rows}</div>"
+            f"{notes}{rows}</div>"
         )
 
 

@@ -1,44 +1,61 @@
-"""Run an exercise's checks against a piece of code and gather every kind of evidence.
+"""Run an exercise's checks against an answer and gather every kind of evidence.
 
-1. The code runs as a fresh module (an error there is the only row).
-2. pytest runs the behaviour and contract checks; the hidden ones too when grading.
-3. ruff reviews the source.
-4. Deprecation warnings from pydantic and FastAPI, and "never awaited" warnings, become rows.
+The answer never runs in this process. What this process gathers, in order:
 
-pytest runs in a worker thread of its own: a Jupyter kernel's main thread already runs an event
-loop, and checks must not share it.
+1. The source, read here: whether it compiles, ruff's review (``# noqa`` ignored), and the
+   workbook's own source rules where no linter has one.
+2. Behaviour over HTTP: the answer is started on an ``AnswerHost`` (a process of its own,
+   confined to a sandbox in classroom grading), and pytest runs the exercise's checks against
+   the app it serves on a Unix socket, beside the reference app, which is trusted and runs
+   here. The fake upstream services the answer talks to are run here too, and say what they
+   saw; timing is measured here.
+3. The answer's report (``autograder.engine.report``): warnings, blocking calls and exceptions,
+   as the answer process saw them. It adds detail to messages, and its own rows are marked
+   ``evidence="reported"``; it never turns a failing answer into a passing one.
+
+With ``trusted_only=True`` the report is set aside entirely: the author's proof that every
+starter and wrong fix fails on trusted evidence alone.
+
+pytest runs in a worker thread of its own: a Jupyter kernel's main thread already runs an
+event loop, and checks must not share it.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
-import warnings
+import types
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from autograder import registry as registry_module
-from autograder.engine import loading as learner_code
 from autograder.engine import plugin as check_fixtures
-from autograder.engine.guard import Violation, review_answer
+from autograder.engine import source_rules
+from autograder.engine.answers import AnswerHost, AnswerSpec, RunningAnswer, default_host
 from autograder.engine.plugin import CheckPlugin
+from autograder.engine.report import AnswerReport, DiscardedReport
 from autograder.engine.results import CheckResult, ExerciseResult
 from autograder.engine.review import Finding, ReviewUnavailable, review
+from autograder.engine.sanitize import sanitize
+from workbook.host.protocol import upstream_env_name
+from workbook.upstreams import SERVICES, FakeServices
 
 PYTEST_INI = Path(__file__).with_name("pytest-checks.ini")
 PYTEST_ARGS = (
     "--disable-plugin-autoload",  # only what checks need: faster and reproducible
     "-p", "no:cacheprovider",  # never write .pytest_cache next to learners' work
     "-p", "no:terminal",  # results are rendered by the workbook, not printed by pytest
-    "-p", "no:warnings",  # warnings are collected by CheckPlugin instead
+    "-p", "no:warnings",
     "-p", "no:faulthandler",
     "-p", "no:logging",
-    "-p", "no:capture",  # a learner's print() shows up in the cell, where they expect it
-    # These two run gc.collect() around every session: 40 ms a check, for reports the
-    # workbook already makes (blocked loops, warnings, exceptions in the app's thread).
+    "-p", "no:capture",
+    # These two run gc.collect() around every session: 40 ms a check, for nothing here.
     "-p", "no:unraisableexception",
     "-p", "no:threadexception",
     "--import-mode=importlib",  # check modules re-import cleanly on every run
@@ -46,6 +63,8 @@ PYTEST_ARGS = (
     # imported during the run (python_files is *.py), which cost a cold check 0.35 s.
     "--assert=plain",
 )  # fmt: skip
+START_TIMEOUT_SECONDS = 20.0
+STOP_GRACE_SECONDS = 3.0
 
 _run_lock = threading.Lock()
 
@@ -56,12 +75,39 @@ def _pytest_thread() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="workbook-checks")
 
 
-def run_checks(exercise_id: str, source: str, *, hidden: bool = False) -> ExerciseResult:
+@dataclass
+class Evidence:
+    """Everything one run of checks draws on; the plugin's fixtures hand it to the checks."""
+
+    exercise: registry_module.Exercise
+    registry: registry_module.Registry
+    source: str
+    answer: RunningAnswer
+    report: AnswerReport
+    learner_services: FakeServices
+    reference: types.ModuleType | None = None
+    rows: list[CheckResult] = field(default_factory=list)
+
+
+def run_checks(
+    exercise_id: str,
+    source: str,
+    *,
+    hidden: bool = False,
+    host: AnswerHost | None = None,
+    services: FakeServices | None = None,
+    trusted_only: bool = False,
+) -> ExerciseResult:
+    """Check ``source`` as the answer to ``exercise_id``; ``hidden`` adds the hidden checks."""
     registry = registry_module.load()
     exercise = registry.exercise(exercise_id)
     started = time.perf_counter()
     with _run_lock:
-        result = _run(exercise, registry, source, hidden)
+        result = _run(exercise, registry, source, hidden, host, services, trusted_only)
+    secrets = []
+    if hidden:
+        secrets = [exercise.reference_source(), exercise.hidden_checks_path.read_text("utf-8")]
+    sanitize(result, answer_source=source, secret_sources=secrets)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -71,83 +117,143 @@ def _run(
     registry: registry_module.Registry,
     source: str,
     hidden: bool,
+    host: AnswerHost | None,
+    services: FakeServices | None,
+    trusted_only: bool,
 ) -> ExerciseResult:
     result = ExerciseResult(exercise.id)
-    violations = review_answer(source)
-    if violations:
-        # Never run code that reaches for the grader: it runs in the same process as the checks.
-        result.checks.append(_guard_row(violations))
+    compile_error = _compile_error(exercise, source)
+    if compile_error is not None:
+        result.checks.append(compile_error)
         return result
-    loaded = learner_code.load(exercise.id, source, "learner")
-    if not loaded.ok:
-        assert loaded.error is not None
-        result.checks.append(
-            CheckResult(
-                name="the cell runs",
-                rule="",
-                rule_text="Code must run before it can be checked.",
-                status="failed",
-                message=learner_code.describe_error(loaded.error, loaded.filename),
-                hint="Fix the error above, run the exercise cell again, then this check.",
-                kind="runs",
-                traceback=learner_code.format_traceback(loaded.error),
+
+    host = host or default_host()
+    learner_services = services or _notebook_services()
+    learner_services.reset()
+    answer = host.start_answer(_spec(exercise, source, host, learner_services))
+    try:
+        if not answer.wait_until_serving(START_TIMEOUT_SECONDS):
+            answer.stop(grace=0.5)
+            result.checks.append(_does_not_run(answer, trusted_only))
+            return result
+        report = DiscardedReport(answer.report) if trusted_only else answer.report
+        evidence = Evidence(exercise, registry, source, answer, report, learner_services)
+        if hidden:
+            evidence.reference = _load_reference(exercise)
+        paths = [exercise.checks_path] + ([exercise.hidden_checks_path] if hidden else [])
+        plugin = CheckPlugin(evidence)
+        args = [*PYTEST_ARGS, "-c", str(PYTEST_INI), "--rootdir", str(PYTEST_INI.parent)]
+        args += [str(path) for path in paths]
+        exit_code = _pytest_thread().submit(pytest.main, args, [plugin, check_fixtures]).result()
+        if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+            raise RuntimeError(
+                f"the checks for {exercise.id} could not run (pytest exit {exit_code!r})"
             )
-        )
-        return result
-
-    reference = None
-    paths = [exercise.checks_path]
-    if hidden:
-        reference = learner_code.load(exercise.id, exercise.reference_source(), "reference")
-        if not reference.ok:
-            raise RuntimeError(f"the reference for {exercise.id} does not run: {reference.error!r}")
-        paths.append(exercise.hidden_checks_path)
-
-    plugin = CheckPlugin(exercise, registry, loaded, reference)
-    args = [*PYTEST_ARGS, "-c", str(PYTEST_INI), "--rootdir", str(PYTEST_INI.parent)]
-    args += [str(path) for path in paths]
-    exit_code, caught = _pytest_thread().submit(_pytest_recording_warnings, args, plugin).result()
-    if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
-        raise RuntimeError(
-            f"the checks for {exercise.id} could not run (pytest exit {exit_code!r})"
-        )
+    finally:
+        if not answer.stop_note:
+            answer.stop(grace=STOP_GRACE_SECONDS)
     result.checks.extend(plugin.rows)
     result.checks.extend(_review_rows(exercise, registry, source))
-    result.checks.extend(_warning_rows(exercise, loaded, caught))
+    if not trusted_only:
+        result.checks.extend(_report_rows(answer))
+        result.checks.extend(_warning_rows(answer.report))
     return result
 
 
-def _guard_row(violations: list[Violation]) -> CheckResult:
+def _spec(
+    exercise: registry_module.Exercise, source: str, host: AnswerHost, services: FakeServices
+) -> AnswerSpec:
+    spec = AnswerSpec(exercise.id, source=source)
+    for name in SERVICES:
+        if host.confined:
+            relay = host.launcher.relay_path(services.unix_path(name))
+            if relay is not None:
+                spec.relays[name] = relay
+        else:
+            spec.env[upstream_env_name(name)] = services.url(name)
+    return spec
+
+
+@cache
+def _notebook_services() -> FakeServices:
+    """The learner's own set of fake services, for answers started by this process."""
+    return FakeServices().start()
+
+
+def _load_reference(exercise: registry_module.Exercise) -> types.ModuleType:
+    """The reference, trusted code, loaded here afresh for every run (it keeps state)."""
+    source = exercise.reference_source()
+    name = f"workbook_reference_{exercise.slug}"
+    module = types.ModuleType(name)
+    module.__file__ = str(exercise.reference_path)
+    sys.modules[name] = module  # pydantic resolves forward references through sys.modules
+    exec(compile(source, str(exercise.reference_path), "exec"), module.__dict__)
+    return module
+
+
+# --- rows from the source -----------------------------------------------------------------------
+
+
+def _compile_error(exercise: registry_module.Exercise, source: str) -> CheckResult | None:
+    """Compiling reads the code without running it; an answer that does not compile stops here."""
+    try:
+        compile(source, f"<answer {exercise.id}>", "exec", dont_inherit=True)
+    except SyntaxError as error:
+        text = (error.text or "").strip()
+        message = f"SyntaxError on line {error.lineno}: {error.msg}" + (
+            f"\n    {text}" if text else ""
+        )
+    except (ValueError, RecursionError, MemoryError, OverflowError) as error:
+        message = f"The code could not be compiled: {type(error).__name__}: {error}"
+    else:
+        return None
+    return _runs_row(message, "Fix the error above, run the exercise cell again, then this check.")
+
+
+def _runs_row(message: str, hint: str, traceback: str = "") -> CheckResult:
     return CheckResult(
-        name="the answer keeps to its own app",
-        rule="grader-guard",
-        rule_text=(
-            "Exercise code may not import or change the grader, the interpreter or the "
-            "libraries both apps share; such code is not run."
-        ),
+        name="the cell runs",
+        rule="",
+        rule_text="Code must run, and serve its app, before it can be checked.",
         status="failed",
-        message="\n".join(f"line {v.line}: {v.what}" for v in violations),
-        hint="Remove those lines: the exercise never needs them.",
+        message=message,
+        hint=hint,
         kind="runs",
+        traceback=traceback,
     )
 
 
-def _pytest_recording_warnings(
-    args: list[str], plugin: CheckPlugin
-) -> tuple[int | pytest.ExitCode, list[warnings.WarningMessage]]:
-    # Recorded around the whole session: the lifespan starts in fixture set-up, on the app's own
-    # thread, and a deprecated call there counts as much as one made during a request.
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        exit_code = pytest.main(args, plugins=[plugin, check_fixtures])
-    return exit_code, list(caught)
+def _does_not_run(answer: RunningAnswer, trusted_only: bool) -> CheckResult:
+    error = None if trusted_only else answer.report.load_error
+    if error is not None:
+        where = ""
+        if error.line:
+            place = "" if error.function in (None, "<module>") else f"`{error.function}`, "
+            where = f"\n    raised in {place}line {error.line}: {error.code}"
+        if error.type == "NoApp":
+            return _runs_row(
+                error.message, "Keep `app = FastAPI(...)` at the top level of the cell."
+            )
+        return _runs_row(
+            f"{error.type}: {error.message}".rstrip(": ") + where,
+            "Fix the error above, run the exercise cell again, then this check.",
+            traceback=error.traceback,
+        )
+    reason = f"it did not start serving within {START_TIMEOUT_SECONDS:.0f} s"
+    if answer.stop_note and "not running" not in answer.stop_note:
+        reason += f" ({answer.stop_note})"
+    return _runs_row(
+        f"The app never answered: {reason}. Look for code at the top level of the cell, or in "
+        "the lifespan, that never finishes, exits, or fails.",
+        "Run the cell itself: an error there shows where it stops.",
+    )
 
 
 def _review_rows(
     exercise: registry_module.Exercise, registry: registry_module.Registry, source: str
 ) -> list[CheckResult]:
     try:
-        findings = review(source, exercise.extra_ruff_rules)
+        found = review(source, exercise.extra_ruff_rules)
     except ReviewUnavailable as error:
         return [
             CheckResult(
@@ -160,7 +266,8 @@ def _review_rows(
                 kind="static",
             )
         ]
-    if not findings:
+    found += source_rules.findings(source)
+    if not found:
         return [
             CheckResult(
                 name="static review (ruff)",
@@ -171,46 +278,63 @@ def _review_rows(
             )
         ]
     by_code: dict[str, list[Finding]] = {}
-    for finding in findings:
+    for finding in found:
         by_code.setdefault(finding.code, []).append(finding)
     rows = []
     for code, group in by_code.items():
-        item = group[0].related_item
+        item = group[0].related_item or source_rules.RELATED_ITEMS.get(code, "")
+        own_rule = code in source_rules.RULES
+        rule_text = registry.catalog.get(item, "") if item else ""
         rows.append(
             CheckResult(
                 name=f"static review: {code}",
                 rule=code,
-                rule_text=registry.catalog.get(item, "") if item else group[0].message,
+                rule_text=rule_text or source_rules.RULES.get(code, group[0].message),
                 status="failed",
                 message="\n".join(f"line {f.line}: {f.message}" for f in group),
-                hint=f"Ruff explains {code}: run `ruff rule {code}` in a terminal.",
+                hint=(
+                    "The message names the modern spelling; use it."
+                    if own_rule
+                    else f"Ruff explains {code}: run `ruff rule {code}` in a terminal."
+                ),
                 kind="static",
             )
         )
     return rows
 
 
-def _warning_rows(
-    exercise: registry_module.Exercise,
-    loaded: learner_code.LoadedCode,
-    during_checks: list[warnings.WarningMessage],
-) -> list[CheckResult]:
-    relevant: dict[str, warnings.WarningMessage] = {}
-    for caught in [*loaded.warnings, *during_checks]:
-        text = str(caught.message)
-        if _is_relevant(caught, loaded.filename) and text not in relevant:
-            relevant[text] = caught
-    if not relevant:
-        return [
-            CheckResult(
-                name="no deprecated APIs, no forgotten coroutines",
-                rule="warnings",
-                rule_text="Pydantic, FastAPI and Python itself raised no warning about this code.",
-                status="passed",
-                kind="warnings",
-            )
-        ]
-    return [_warning_row(text, caught, loaded.filename) for text, caught in relevant.items()]
+# --- rows from the answer's report --------------------------------------------------------------
+
+
+def _report_rows(answer: RunningAnswer) -> list[CheckResult]:
+    """A missing or malformed report fails the answer: the host always writes a whole one."""
+    report = answer.report
+    problem = ""
+    if report.malformed:
+        problem = f"its report could not be read: {report.malformed}"
+    elif not report.greeted:
+        problem = "it never reported"
+    elif report.stopped is None:
+        problem = f"it did not report that it stopped ({answer.stop_note or 'no word'})"
+    if not problem:
+        return []
+    return [
+        CheckResult(
+            name="the answer's process reported back",
+            rule="sandbox",
+            rule_text=(
+                "An answer runs in a process of its own, which reports what happened in it; "
+                "an answer that silences or forges that report is not graded."
+            ),
+            status="failed",
+            message=f"The process that ran your app ended badly: {problem}.",
+            hint=(
+                "Stop the app only through its lifespan, and leave the workbook's own files "
+                "and output alone."
+            ),
+            kind="runs",
+        )
+    ]
 
 
 # name, rule text and hint for each kind of warning that fails a check
@@ -229,37 +353,65 @@ _LIBRARY_WARNING = (
     "Code that makes its own libraries warn is not finished.",
     "Read the warning: it says what the library expected instead.",
 )
+_DEPRECATION_CATEGORIES = {"DeprecationWarning", "PendingDeprecationWarning"}
 
 
-def _warning_row(text: str, caught: warnings.WarningMessage, filename: str) -> CheckResult:
-    never_awaited = "never awaited" in text
-    if never_awaited:
-        name, rule_text, hint = _NEVER_AWAITED
-    elif issubclass(caught.category, DeprecationWarning | PendingDeprecationWarning):
-        name, rule_text, hint = _DEPRECATED
-    else:
-        name, rule_text, hint = _LIBRARY_WARNING
-    where = f"line {caught.lineno}: " if caught.filename == filename else ""
-    return CheckResult(
-        name=name,
-        rule="async-5" if never_awaited else caught.category.__name__,
-        rule_text=rule_text,
-        status="failed",
-        message=f"{where}{caught.category.__name__}: {' '.join(text.split())}",
-        hint=hint,
-        kind="warnings",
+def _warning_rows(report: AnswerReport) -> list[CheckResult]:
+    relevant: dict[str, Any] = {}
+    for warning in report.warnings:
+        if _is_relevant(warning) and warning.message not in relevant:
+            relevant[warning.message] = warning
+    if not relevant:
+        return [
+            CheckResult(
+                name="no deprecated APIs, no forgotten coroutines",
+                rule="warnings",
+                rule_text="Pydantic, FastAPI and Python itself raised no warning about this code.",
+                status="passed",
+                kind="warnings",
+                evidence="reported",
+            )
+        ]
+    return [_warning_row(warning) for warning in relevant.values()]
+
+
+def _is_answer_file(filename: str) -> bool:
+    return filename.startswith("<answer ")
+
+
+def _is_relevant(warning: Any) -> bool:
+    category = warning.category
+    if category == "RuntimeWarning":
+        return "never awaited" in warning.message
+    if category == "UserWarning":
+        # pydantic says so when a model uses Pydantic 1 names ("orm_mode has been renamed").
+        return _is_answer_file(warning.filename) or "/pydantic/" in warning.filename
+    deprecation = category in _DEPRECATION_CATEGORIES or "Deprecat" in category
+    if not deprecation:
+        return False
+    # pydantic and FastAPI point their warnings at the caller; pydantic's class-based config
+    # warning points into pydantic itself.
+    return _is_answer_file(warning.filename) or warning.category_module.startswith(
+        ("pydantic", "fastapi")
     )
 
 
-def _is_relevant(caught: warnings.WarningMessage, filename: str) -> bool:
-    if issubclass(caught.category, RuntimeWarning):
-        return "never awaited" in str(caught.message)
-    if caught.category is UserWarning:
-        # pydantic says so when a model uses Pydantic 1 names ("orm_mode has been renamed").
-        return caught.filename == filename or "/pydantic/" in caught.filename
-    if not issubclass(caught.category, DeprecationWarning | PendingDeprecationWarning):
-        return False
-    # Deprecations the learner's own code triggered: pydantic and FastAPI point their
-    # warnings at the caller; pydantic's class-based config warning points into pydantic.
-    module = caught.category.__module__
-    return caught.filename == filename or module.startswith("pydantic")
+def _warning_row(warning: Any) -> CheckResult:
+    never_awaited = "never awaited" in warning.message
+    if never_awaited:
+        name, rule_text, hint = _NEVER_AWAITED
+    elif warning.category in _DEPRECATION_CATEGORIES or "Deprecat" in warning.category:
+        name, rule_text, hint = _DEPRECATED
+    else:
+        name, rule_text, hint = _LIBRARY_WARNING
+    where = f"line {warning.line}: " if _is_answer_file(warning.filename) and warning.line else ""
+    return CheckResult(
+        name=name,
+        rule="async-5" if never_awaited else warning.category,
+        rule_text=rule_text,
+        status="failed",
+        message=f"{where}{warning.category}: {' '.join(warning.message.split())}",
+        hint=hint,
+        kind="warnings",
+        evidence="reported",
+    )

@@ -1,7 +1,9 @@
+import itertools
+
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograder.engine.checkkit import ask_both, rule, same_answer
+from autograder.engine.checkkit import ask_both, measure_overlap, require, rule, same_answer
 from autograder.engine.proptest import examples
 
 addresses = st.one_of(
@@ -33,3 +35,19 @@ def test_repeated_lookups_match_the_reference(learner_client, reference_client, 
         *ask_both(learner_client, reference_client, "GET", "/geocode", params=params),
         f"GET /geocode?address={address!r} (asked twice)",
     )
+
+
+_hidden_addresses = itertools.count(1)
+
+
+def _fresh_lookup():
+    return ("GET", "/geocode", {"params": {"address": f"{next(_hidden_addresses)} Hidden Road"}})
+
+
+@rule("async-3")
+def test_a_burst_of_new_addresses_is_served_together(learner_client):
+    """ten lookups of new addresses, sent at once, are served together"""
+    overlap = measure_overlap(
+        learner_client, [_fresh_lookup() for _ in range(10)], fresh=_fresh_lookup
+    )
+    require(not overlap.serialised, overlap.describe("lookups of new addresses"))

@@ -3,7 +3,15 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograder.engine.checkkit import ask_both, expect_status, require, rule, same_answer
+from autograder.engine.checkkit import (
+    ask_both,
+    expect_status,
+    operation_of,
+    require,
+    resolve,
+    rule,
+    same_answer,
+)
 from autograder.engine.proptest import examples
 
 names = st.one_of(st.text(max_size=110), st.integers(), st.none())
@@ -68,39 +76,31 @@ def test_a_created_user_reads_back(learner_client, reference_client, user):
     )
 
 
-def _body_schema(app, path):
-    spec = app.openapi()
-    operation = spec["paths"][path]["post"]
+def _body_schema(spec, path):
+    operation = operation_of(spec, "post", path)
     schema = (
         operation.get("requestBody", {})
         .get("content", {})
         .get("application/json", {})
         .get("schema", {})
     )
-    return _resolve(schema, spec)
-
-
-def _resolve(schema, spec):
-    if "$ref" in schema:
-        name = schema["$ref"].rsplit("/", 1)[-1]
-        schema = spec["components"]["schemas"][name]
-    return schema
+    return resolve(spec, schema)
 
 
 def _constraints(schema, spec):
     keys = ("type", "minLength", "maxLength", "pattern", "minimum", "maximum", "anyOf")
     properties = {
-        name: {k: v for k, v in _resolve(prop, spec).items() if k in keys}
+        name: {k: v for k, v in resolve(spec, prop).items() if k in keys}
         for name, prop in schema.get("properties", {}).items()
     }
     return properties, sorted(schema.get("required", []))
 
 
 @rule("security-1")
-def test_the_documented_body_matches_the_reference(learner_app, reference_app):
+def test_the_documented_body_matches_the_reference(learner_contract, reference_contract):
     """the documented request body states the same rules as the reference's"""
-    mine = _constraints(_body_schema(learner_app, "/users"), learner_app.openapi())
-    theirs = _constraints(_body_schema(reference_app, "/users"), reference_app.openapi())
+    mine = _constraints(_body_schema(learner_contract, "/users"), learner_contract)
+    theirs = _constraints(_body_schema(reference_contract, "/users"), reference_contract)
     require(
         mine == theirs,
         f"The OpenAPI schema of POST /users documents the fields {json.dumps(mine[0])} "

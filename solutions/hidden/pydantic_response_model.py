@@ -3,7 +3,14 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograder.engine.checkkit import ask_both, require, rule, same_answer
+from autograder.engine.checkkit import (
+    ask_both,
+    require,
+    resolve,
+    response_schema,
+    rule,
+    same_answer,
+)
 from autograder.engine.proptest import examples
 
 
@@ -22,23 +29,22 @@ def test_the_list_matches_the_reference(learner_client, reference_client):
     same_answer(*ask_both(learner_client, reference_client, "GET", "/users"), "GET /users")
 
 
-def _documented(app, path):
-    spec = app.openapi()
-    schema = spec["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+def _documented(spec, path):
+    schema = response_schema(spec, "get", path, "200")
     shape = schema.get("type") or ("object" if "$ref" in schema else "nothing")
     if shape == "array":
         shape, schema = "array", schema.get("items", {})
-    if "$ref" in schema:
-        schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    schema = resolve(spec, schema)
     properties = {name: prop.get("type") for name, prop in schema.get("properties", {}).items()}
     return shape, properties, sorted(schema.get("required", []))
 
 
 @rule("mandate-4")
-def test_the_documented_responses_match_the_reference(learner_app, reference_app):
+def test_the_documented_responses_match_the_reference(learner_contract, reference_contract):
     """the OpenAPI response schemas document what the reference documents"""
     for path in ("/users", "/users/{user_id}"):
-        mine, theirs = _documented(learner_app, path), _documented(reference_app, path)
+        mine = _documented(learner_contract, path)
+        theirs = _documented(reference_contract, path)
         require(
             mine == theirs,
             f"The OpenAPI 200 response of GET {path} documents {json.dumps(mine)} "

@@ -12,8 +12,10 @@ from workbook.fakes import AuditLog
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    app.state.audit = AuditLog()  # every read of a document must leave an entry here
-    yield
+    # Every read of a document must leave an entry in the audit trail this log writes to.
+    async with AuditLog() as audit:
+        app.state.audit = audit
+        yield
 
 
 app = FastAPI(lifespan=lifespan)

@@ -1,4 +1,4 @@
-# expect: constructed 3 new client(s) (httpx.AsyncClient)
+# expect: opened 3 new connection(s)
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Literal

@@ -1,4 +1,4 @@
-# expect: requests.Session
+# expect: opened 3 new connection(s)
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager

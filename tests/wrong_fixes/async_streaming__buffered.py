@@ -1,4 +1,4 @@
-# expect: piece(s): it was collected first
+# expect: was collected first
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager

@@ -1,4 +1,4 @@
-# expect: Pydantic 2 ignores the old name orm_mode
+# expect: `orm_mode` is a Pydantic 1 config key
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass

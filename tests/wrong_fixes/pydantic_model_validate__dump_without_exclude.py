@@ -1,4 +1,4 @@
-# expect: crashed with a ValidationError for Item
+# expect: your app raised ValidationError: 1 validation error for Item
 import json
 import logging
 from collections.abc import AsyncIterator

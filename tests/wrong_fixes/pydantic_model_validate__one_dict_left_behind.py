@@ -1,4 +1,4 @@
-# expect: The `dict` method is deprecated
+# expect: `.dict(...)` is Pydantic 1
 import json
 import logging
 from collections.abc import AsyncIterator

@@ -1,4 +1,4 @@
-# expect: Profile.nickname is annotated `Optional[str]`; write `str | None`
+# expect: UP045
 from typing import Optional
 
 from fastapi import FastAPI

@@ -1,0 +1,287 @@
+"""Answer processes, seen from the checks: started on a host, reached over a socket, stopped.
+
+An ``AnswerHost`` is one zygote (``workbook.host``) and the way it was launched: as a plain
+process beside the notebook kernel, or inside a sandbox (``autograder.classroom.sandbox``
+provides that launcher). ``host.start_answer(...)`` gives a ``RunningAnswer``: the path of the
+Unix socket its app listens on, which only the checks' side can reach, and its report.
+
+The socket and the report pipe are created here and handed over as file descriptors, so the
+answer never needs to write anywhere the checks read from.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import httpx
+
+from autograder.engine.report import AnswerReport
+from workbook.host.protocol import PROBE_PATH
+
+CONTROL_TIMEOUT_SECONDS = 15.0
+HOST_START_TIMEOUT_SECONDS = 60.0
+
+
+class HostUnavailable(RuntimeError):
+    """The zygote could not be started or stopped answering; the message says why."""
+
+
+class Launcher(Protocol):
+    """How a zygote is started: the command, and whether it runs confined."""
+
+    confined: bool
+
+    def command(self, control_fd: int) -> list[str]: ...
+
+    def relay_path(self, service_socket: Path) -> str | None:
+        """Where a confined answer finds a service's Unix socket (None: it uses TCP)."""
+        ...
+
+
+@dataclass(frozen=True)
+class PlainLauncher:
+    """A zygote as a plain child process: for the notebook and the command line."""
+
+    confined: bool = False
+
+    def command(self, control_fd: int) -> list[str]:
+        return [sys.executable, "-m", "workbook.host", f"--control-fd={control_fd}"]
+
+    def relay_path(self, service_socket: Path) -> str | None:
+        return None
+
+
+@dataclass
+class AnswerSpec:
+    """One answer to start: a cell's source, or a package of files with an entry module."""
+
+    exercise_id: str
+    source: str = ""
+    files: dict[str, str] = field(default_factory=dict)
+    entry: str = ""
+    env: dict[str, str] = field(default_factory=dict)
+    relays: dict[str, str] = field(default_factory=dict)  # service -> Unix socket (sandbox path)
+    memory_mb: int = 2048
+    cpu_seconds: int = 60
+
+
+@dataclass
+class RunningAnswer:
+    id: str
+    socket_path: Path
+    report: AnswerReport
+    host: AnswerHost
+    stop_note: str = ""  # what the zygote said when the answer was stopped
+
+    def probe(self, timeout: float) -> bool:
+        """True when the app's event loop answers the host's probe within ``timeout``."""
+        transport = httpx.HTTPTransport(uds=str(self.socket_path))
+        try:
+            with httpx.Client(transport=transport, timeout=timeout) as client:
+                return client.get(f"http://answer{PROBE_PATH}").status_code == 204
+        except httpx.HTTPError:
+            return False
+
+    def wait_until_serving(self, timeout: float) -> bool:
+        """Trusted: the app answered over its socket. The report only says when to look."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.report.wait_until(lambda: self.report.serving, 0.05)
+            if self.probe(timeout=min(1.0, max(0.05, deadline - time.monotonic()))):
+                return True
+            if self.report.ended or self.report.load_error is not None:
+                # Gone or failed; one last look in case the report is lying about it.
+                return self.probe(timeout=0.2)
+            time.sleep(0.005)
+        return False
+
+    def stop(self, grace: float = 3.0) -> None:
+        self.stop_note = self.host.stop_answer(self, grace)
+
+
+class AnswerHost:
+    """One zygote, started on demand, that forks an answer process per ``start_answer``."""
+
+    def __init__(self, launcher: Launcher | None = None) -> None:
+        self.launcher: Launcher = launcher or PlainLauncher()
+        self._dir = Path(tempfile.mkdtemp(prefix="workbook-host-"))
+        self._process: subprocess.Popen[bytes] | None = None
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    @property
+    def confined(self) -> bool:
+        return self.launcher.confined
+
+    # --- life cycle -------------------------------------------------------------------------
+
+    def start(self) -> AnswerHost:
+        with self._lock:
+            if self._process is not None and self._process.poll() is None:
+                return self
+            control_path = self._dir / "control.sock"
+            control_path.unlink(missing_ok=True)
+            control = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            control.bind(str(control_path))
+            control.listen(16)
+            stderr = open(self._dir / "host.log", "wb")
+            try:
+                self._process = subprocess.Popen(
+                    self.launcher.command(control.fileno()),
+                    pass_fds=[control.fileno()],
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=stderr,
+                    start_new_session=True,  # its whole group is ended with it
+                )
+            except OSError as error:
+                raise HostUnavailable(f"the answer host could not start: {error}") from error
+            finally:
+                control.close()
+                stderr.close()
+        return self
+
+    def wait_ready(self, timeout: float = HOST_START_TIMEOUT_SECONDS) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process is None or self._process.poll() is not None:
+                raise HostUnavailable(f"the answer host ended at start-up: {self.log_tail()}")
+            try:
+                if self._call({"op": "ping"}, timeout=1.0).get("ok"):
+                    return
+            except HostUnavailable:
+                time.sleep(0.02)
+        raise HostUnavailable(f"the answer host did not start within {timeout:g} s")
+
+    def alive(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def close(self) -> None:
+        process, self._process = self._process, None
+        if process is not None:
+            with contextlib.suppress(HostUnavailable):
+                self._call({"op": "shutdown"}, timeout=1.0)
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(5)
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+    def log_tail(self, limit: int = 1500) -> str:
+        try:
+            text = (self._dir / "host.log").read_bytes()[-limit:].decode(errors="replace")
+        except OSError:
+            return "(no log)"
+        return " ".join(text.split()) or "(nothing in its log)"
+
+    # --- answers ----------------------------------------------------------------------------
+
+    def start_answer(self, spec: AnswerSpec) -> RunningAnswer:
+        self.start()
+        answer_id = f"a{next(self._ids)}"
+        socket_path = self._dir / f"{answer_id}.sock"
+        listening = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listening.bind(str(socket_path))
+        listening.listen(128)
+        read_end, write_end = os.pipe()
+        command: dict[str, Any] = {
+            "op": "start",
+            "id": answer_id,
+            "exercise": spec.exercise_id,
+            "env": {**_answer_env(), **spec.env},
+            "relays": spec.relays,
+            "memory_mb": spec.memory_mb,
+            "cpu_seconds": spec.cpu_seconds,
+        }
+        if spec.files:
+            command |= {"files": spec.files, "entry": spec.entry}
+        else:
+            command["source"] = spec.source
+        # Inside a sandbox /tmp is the answer's own scratch space, emptied after each answer.
+        command["workdir"] = f"/tmp/{answer_id}" if self.confined else str(self._dir / answer_id)
+        try:
+            reply = self._call(command, fds=[listening.fileno(), write_end])
+        finally:
+            listening.close()  # the answer holds it now; when the answer ends, it closes
+            os.close(write_end)
+        report = AnswerReport(read_end)
+        if not reply.get("ok"):
+            raise HostUnavailable(f"the answer host refused to start an answer: {reply}")
+        return RunningAnswer(answer_id, socket_path, report, self)
+
+    def stop_answer(self, answer: RunningAnswer, grace: float) -> str:
+        try:
+            reply = self._call({"op": "stop", "id": answer.id, "grace": grace}, timeout=grace + 10)
+        except HostUnavailable as error:
+            return f"the answer host did not answer ({error})"
+        finally:
+            answer.socket_path.unlink(missing_ok=True)
+        answer.report.wait_until(lambda: answer.report.ended, 1.0)
+        return str(reply.get("exit", ""))
+
+    def _call(
+        self, command: dict[str, Any], *, fds: list[int] | None = None, timeout: float = 0
+    ) -> dict[str, Any]:
+        """One command on the control socket; the reply is JSON, capped and checked."""
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+                connection.settimeout(timeout or CONTROL_TIMEOUT_SECONDS)
+                connection.connect(str(self._dir / "control.sock"))
+                socket.send_fds(connection, [b"C"], fds or [])
+                connection.sendall(json.dumps(command).encode())
+                connection.shutdown(socket.SHUT_WR)
+                reply = b""
+                while b"\n" not in reply and len(reply) < 65536:
+                    if not (chunk := connection.recv(65536)):
+                        break
+                    reply += chunk
+        except OSError as error:
+            raise HostUnavailable(f"no answer on its control socket ({error})") from error
+        try:
+            answer = json.loads(reply)
+        except ValueError as error:
+            raise HostUnavailable("its reply was not JSON") from error
+        if not isinstance(answer, dict):
+            raise HostUnavailable("its reply was not a JSON object")
+        return answer
+
+
+def _answer_env() -> dict[str, str]:
+    """The whole environment an answer gets: nothing of the checks' own settings."""
+    return {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": "/tmp",
+        "LANG": "C.UTF-8",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+_default_host: AnswerHost | None = None
+_default_lock = threading.Lock()
+
+
+def default_host() -> AnswerHost:
+    """The process's own unconfined host (the notebook kernel's, the command line's)."""
+    global _default_host  # noqa: PLW0603 - one zygote per process, started on first use
+    with _default_lock:
+        if _default_host is None or not _default_host.alive():
+            if _default_host is not None:
+                _default_host.close()
+            _default_host = AnswerHost().start()
+            _default_host.wait_ready()
+        return _default_host

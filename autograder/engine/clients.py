@@ -1,0 +1,279 @@
+"""The clients checks use: one for the learner's app, over its socket, one for the reference.
+
+``AnswerClient`` talks HTTP to an answer process over the Unix socket only the checks can reach.
+What it returns is what a real client would see: status, headers, body, and timing measured
+here, outside the answer. ``concurrently`` and ``loop_lag_during`` time the answer's event
+loop from outside (a blocked loop answers nothing, not even the host's probe). When the app
+answers 500, the exception the answer process reported is attached to the response for the
+message (``response.extensions["workbook_error"]``); it explains, it never decides.
+
+``InProcessClient`` serves the reference app, which is trusted code, inside the checks'
+process: on an event loop of its own in a separate thread (a Jupyter kernel already runs a
+loop in its main thread), through httpx's ASGI transport, with its lifespan run by
+asgi-lifespan.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import time
+from collections.abc import AsyncIterator, Iterator, Sequence
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from typing import Any
+
+import anyio.from_thread
+import httpx
+from asgi_lifespan import LifespanManager
+
+from autograder.engine.report import AnswerReport
+from workbook.host.protocol import PROBE_PATH, REQUEST_ID_HEADER
+
+REQUEST_TIMEOUT_SECONDS = 10.0
+LIFESPAN_TIMEOUT_SECONDS = 10.0
+BASE_URL = "http://testserver"
+
+
+class CheckTimeout(Exception):
+    """The app did not answer in time; its loop is probably stuck."""
+
+
+class AnswerGone(Exception):
+    """The answer's process stopped answering: it ended, or closed its socket."""
+
+
+@dataclass
+class TimedResponse:
+    response: httpx.Response
+    seconds: float
+
+
+class AnswerClient:
+    """A synchronous HTTP client for checks, talking to one answer process."""
+
+    def __init__(
+        self,
+        socket_path: str,
+        report: AnswerReport,
+        *,
+        timeout: float = REQUEST_TIMEOUT_SECONDS,
+        stop_note: Any = None,
+    ) -> None:
+        self.socket_path = socket_path
+        self.report = report
+        self.timeout = timeout
+        self._ids = itertools.count(1)
+        self._broken = ""
+        self._client = httpx.Client(
+            transport=httpx.HTTPTransport(uds=socket_path),
+            base_url=BASE_URL,
+            timeout=httpx.Timeout(timeout, connect=5.0),
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+    # --- plain requests ---------------------------------------------------------------------
+
+    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        label = f"{method.upper()} {url}"
+        if self._broken:
+            raise CheckTimeout(self._broken)
+        request_id = str(next(self._ids))
+        headers = {**kwargs.pop("headers", {}), REQUEST_ID_HEADER: request_id}
+        try:
+            response = self._client.request(method, url, headers=headers, **kwargs)
+        except httpx.TimeoutException:
+            self._broken = (
+                f"{label} did not answer within {self.timeout:.0f} s: something in the code never "
+                "returns, or never yields to the event loop."
+            )
+            raise CheckTimeout(self._broken) from None
+        except httpx.TransportError as error:
+            raise AnswerGone(self._gone(label, error)) from None
+        self._explain(response, request_id)
+        return response
+
+    def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", url, **kwargs)
+
+    def put(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("PUT", url, **kwargs)
+
+    def patch(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("PATCH", url, **kwargs)
+
+    def delete(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("DELETE", url, **kwargs)
+
+    @contextlib.contextmanager
+    def stream(self, method: str, url: str, **kwargs: Any) -> Iterator[httpx.Response]:
+        """A response whose body is read as it arrives, over the real socket."""
+        label = f"{method.upper()} {url}"
+        try:
+            with self._client.stream(method, url, **kwargs) as response:
+                yield response
+        except httpx.TimeoutException:
+            raise CheckTimeout(f"{label} stopped sending within {self.timeout:.0f} s.") from None
+        except httpx.TransportError as error:
+            raise AnswerGone(self._gone(label, error)) from None
+
+    def openapi(self) -> httpx.Response:
+        return self.get("/openapi.json")
+
+    # --- timing the event loop from outside ------------------------------------------------
+
+    def concurrently(
+        self, requests: Sequence[tuple[str, str, dict[str, Any]]]
+    ) -> tuple[list[TimedResponse], float]:
+        """Send all requests at once; return each response with its latency, and the wall time."""
+        return self._run_async(self._send_all(requests))
+
+    def loop_lag_during(self, method: str, url: str, **kwargs: Any) -> tuple[httpx.Response, float]:
+        """Send one request while probing the loop; return it and the slowest probe's latency."""
+        return self._run_async(self._with_probes(method, url, kwargs))
+
+    def _run_async(self, coroutine: Any) -> Any:
+        if self._broken:
+            coroutine.close()
+            raise CheckTimeout(self._broken)
+        try:
+            return asyncio.run(asyncio.wait_for(coroutine, self.timeout))
+        except (TimeoutError, httpx.TimeoutException):
+            self._broken = (
+                f"the app did not answer within {self.timeout:.0f} s: something in the code never "
+                "returns, or never yields to the event loop."
+            )
+            raise CheckTimeout(self._broken) from None
+        except httpx.TransportError as error:
+            raise AnswerGone(self._gone("a request", error)) from None
+
+    @contextlib.asynccontextmanager
+    async def _async_client(self) -> AsyncIterator[httpx.AsyncClient]:
+        transport = httpx.AsyncHTTPTransport(uds=self.socket_path)
+        async with httpx.AsyncClient(
+            transport=transport, base_url=BASE_URL, timeout=self.timeout
+        ) as client:
+            yield client
+
+    async def _send_all(
+        self, requests: Sequence[tuple[str, str, dict[str, Any]]]
+    ) -> tuple[list[TimedResponse], float]:
+        async with self._async_client() as client:
+
+            async def one(method: str, url: str, kwargs: dict[str, Any]) -> TimedResponse:
+                started = time.perf_counter()
+                response = await client.request(method, url, **kwargs)
+                return TimedResponse(response, time.perf_counter() - started)
+
+            # Connections first, so that connecting is not timed as the app's work.
+            await asyncio.gather(*(client.get(PROBE_PATH) for _ in requests))
+            started = time.perf_counter()
+            results = await asyncio.gather(*(one(m, u, k) for m, u, k in requests))
+            return list(results), time.perf_counter() - started
+
+    async def _with_probes(
+        self, method: str, url: str, kwargs: dict[str, Any]
+    ) -> tuple[httpx.Response, float]:
+        async with self._async_client() as client:
+            await asyncio.gather(client.get(PROBE_PATH), client.get(PROBE_PATH))
+            worst = 0.0
+            request = asyncio.create_task(client.request(method, url, **kwargs))
+            while not request.done():
+                started = time.perf_counter()
+                probe = asyncio.create_task(client.get(PROBE_PATH))
+                await asyncio.wait({probe, request}, return_when=asyncio.FIRST_COMPLETED)
+                if probe.done():
+                    await probe
+                    worst = max(worst, time.perf_counter() - started)
+                    await asyncio.sleep(0.002)
+                else:
+                    await probe  # the request finished first: this probe still counts
+                    worst = max(worst, time.perf_counter() - started)
+            return await request, worst
+
+    # --- explanations from the report -------------------------------------------------------
+
+    def _explain(self, response: httpx.Response, request_id: str) -> None:
+        if response.status_code >= 500:
+            error = self.report.error_for(request_id, wait=0.2)
+            if error is not None:
+                response.extensions["workbook_error"] = error
+
+    def _gone(self, label: str, error: Exception) -> str:
+        self.report.wait_until(lambda: self.report.ended, 0.5)
+        said = ""
+        if self.report.load_error is not None:
+            said = f" It reported {self.report.load_error.type}: {self.report.load_error.message}"
+        return (
+            f"{label}: the app stopped answering ({type(error).__name__}); its process ended "
+            f"or closed its socket.{said}"
+        )
+
+
+class InProcessClient:
+    """A synchronous client for the reference app, served on its own event loop thread."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self._stack = contextlib.ExitStack()
+        self._portal: anyio.from_thread.BlockingPortal | None = None
+        self._client: httpx.AsyncClient | None = None
+
+    def start(self) -> InProcessClient:
+        self._portal = self._stack.enter_context(anyio.from_thread.start_blocking_portal())
+        served = self._portal.wrap_async_context_manager(self._serve())
+        self._client = self._stack.enter_context(served)
+        return self
+
+    @contextlib.asynccontextmanager
+    async def _serve(self) -> AsyncIterator[httpx.AsyncClient]:
+        # Built inside the portal's loop: asgi-lifespan detects its async library on creation.
+        async with LifespanManager(
+            self.app,
+            startup_timeout=LIFESPAN_TIMEOUT_SECONDS,
+            shutdown_timeout=LIFESPAN_TIMEOUT_SECONDS,
+        ) as manager:
+            transport = httpx.ASGITransport(app=manager.app)
+            async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
+                yield client
+
+    def close(self) -> None:
+        self._stack.close()
+
+    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        if self._portal is None:
+            self.start()
+        assert self._portal is not None and self._client is not None
+        future = self._portal.start_task_soon(self._send, method, url, kwargs)
+        try:
+            return future.result(timeout=REQUEST_TIMEOUT_SECONDS)
+        except FutureTimeout:
+            raise RuntimeError(f"the reference did not answer {method} {url}") from None
+
+    async def _send(self, method: str, url: str, kwargs: dict[str, Any]) -> httpx.Response:
+        assert self._client is not None
+        return await self._client.request(method, url, **kwargs)
+
+    def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", url, **kwargs)
+
+    def put(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("PUT", url, **kwargs)
+
+    def patch(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("PATCH", url, **kwargs)
+
+    def delete(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("DELETE", url, **kwargs)
+
+    def openapi(self) -> httpx.Response:
+        return self.get("/openapi.json")

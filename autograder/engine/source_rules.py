@@ -1,0 +1,246 @@
+"""Rules read from the answer's source where no linter has one.
+
+ruff reviews the cell for everything it knows (``review``). It has no rules for Pydantic 1
+idioms that Pydantic 2 deprecated, nor for FastAPI's deprecated spellings; at run time those
+only show as warnings inside the answer's process, which the answer could silence. These rules
+find them in the source, where the answer cannot interfere. Each finding carries a code of the
+workbook's own (``WB1xx``) and reads like a ruff finding, so both become the same kind of row.
+
+``endpoints`` maps each declared operation to its function definition, for checks that must
+know how an endpoint is written (``async def`` or ``def``) without running it.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from autograder.engine.review import Finding
+
+HTTP_METHODS = {"get", "post", "put", "patch", "delete", "head", "options", "trace"}
+
+# Pydantic 1 configuration keys and the Pydantic 2 names that replaced them.
+RENAMED_CONFIG_KEYS = {
+    "orm_mode": "from_attributes",
+    "allow_population_by_field_name": "populate_by_name",
+    "anystr_strip_whitespace": "str_strip_whitespace",
+    "anystr_lower": "str_to_lower",
+    "anystr_upper": "str_to_upper",
+    "max_anystr_length": "str_max_length",
+    "min_anystr_length": "str_min_length",
+    "validate_all": "validate_default",
+    "schema_extra": "json_schema_extra",
+    "allow_mutation": "frozen (inverted)",
+    "underscore_attrs_are_private": "(private attributes are the default)",
+}
+# Pydantic 1 model methods and their Pydantic 2 names.
+RENAMED_METHODS = {
+    "dict": "model_dump",
+    "parse_obj": "model_validate",
+    "parse_raw": "model_validate_json",
+    "from_orm": "model_validate(..., from_attributes=True)",
+    "update_forward_refs": "model_rebuild",
+    "schema": "model_json_schema",
+    "schema_json": "model_json_schema",
+    "construct": "model_construct",
+}
+RENAMED_VALIDATORS = {"validator": "field_validator", "root_validator": "model_validator"}
+# Starlette's status constants renamed after RFC 9110; the old names warn.
+RENAMED_STATUS = {
+    "HTTP_422_UNPROCESSABLE_ENTITY": "HTTP_422_UNPROCESSABLE_CONTENT",
+    "HTTP_413_REQUEST_ENTITY_TOO_LARGE": "HTTP_413_CONTENT_TOO_LARGE",
+    "HTTP_414_REQUEST_URI_TOO_LONG": "HTTP_414_URI_TOO_LONG",
+    "HTTP_416_REQUESTED_RANGE_NOT_SATISFIABLE": "HTTP_416_RANGE_NOT_SATISFIABLE",
+}
+PARAMETER_FUNCTIONS = {"Query", "Path", "Body", "Header", "Cookie", "Form", "Field"}
+
+# What each code means, for the row's rule text.
+RULES = {
+    "WB101": "Pydantic 1 configuration: Pydantic 2 configures a model with model_config.",
+    "WB102": "Pydantic 1 method: Pydantic 2 renamed the model methods (model_*).",
+    "WB103": "Pydantic 1 validator: Pydantic 2 has field_validator and model_validator.",
+    "WB201": "Deprecated FastAPI spelling: the modern one is documented beside it.",
+}
+RELATED_ITEMS = {"WB101": "pydantic-7", "WB102": "pydantic-6", "WB103": "pydantic-5"}
+
+
+def findings(source: str) -> list[Finding]:
+    """Every WB finding in ``source`` (a source that does not parse has none: ruff says why)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    visitor = _Visitor()
+    visitor.visit(tree)
+    return sorted(visitor.found, key=lambda f: (f.line, f.code))
+
+
+class _Visitor(ast.NodeVisitor):
+    def __init__(self) -> None:
+        self.found: list[Finding] = []
+
+    def _add(self, node: ast.AST, code: str, message: str) -> None:
+        line = getattr(node, "lineno", 0)
+        self.found.append(Finding(code, message, line, getattr(node, "col_offset", 0) + 1))
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        for statement in node.body:
+            if isinstance(statement, ast.ClassDef) and statement.name == "Config":
+                self._add(
+                    statement,
+                    "WB101",
+                    f"`{node.name}` still has a nested `class Config`; Pydantic 2 reads "
+                    "`model_config = ConfigDict(...)` and only warns about the old form.",
+                )
+                for inner in statement.body:
+                    for target in _assigned_names(inner):
+                        self._renamed_key(inner, target)
+        self.generic_visit(node)
+
+    def visit_Call(self, node: ast.Call) -> None:
+        name = _called_name(node.func)
+        if name == "ConfigDict":
+            for keyword in node.keywords:
+                if keyword.arg:
+                    self._renamed_key(keyword.value, keyword.arg)
+        if name in PARAMETER_FUNCTIONS:
+            for keyword in node.keywords:
+                if keyword.arg == "regex":
+                    self._add(
+                        keyword.value,
+                        "WB201",
+                        f"`{name}(regex=...)` is deprecated; write `pattern=...`.",
+                    )
+        if isinstance(node.func, ast.Attribute) and node.func.attr in RENAMED_METHODS:
+            method = node.func.attr
+            # `.dict()` with no arguments or with Pydantic's own keywords; other objects'
+            # `.dict`/`.schema` methods take other arguments, and are left alone.
+            pydantic_keywords = {"exclude", "include", "exclude_unset", "by_alias", "exclude_none"}
+            if (
+                method != "dict"
+                or not node.args
+                or {k.arg for k in node.keywords} & pydantic_keywords
+            ):
+                self._add(
+                    node,
+                    "WB102",
+                    f"`.{method}(...)` is Pydantic 1; Pydantic 2 calls it "
+                    f"`{RENAMED_METHODS[method]}`.",
+                )
+        self.generic_visit(node)
+
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        for decorator in node.decorator_list:
+            target = decorator.func if isinstance(decorator, ast.Call) else decorator
+            name = _called_name(target)
+            if name in RENAMED_VALIDATORS:
+                self._add(
+                    decorator,
+                    "WB103",
+                    f"`@{name}` is Pydantic 1; Pydantic 2 uses `@{RENAMED_VALIDATORS[name]}`.",
+                )
+            if isinstance(target, ast.Attribute) and target.attr == "on_event":
+                self._add(
+                    decorator,
+                    "WB201",
+                    "`on_event` is deprecated (and gone from Starlette 1.0): start and stop "
+                    "resources in a lifespan.",
+                )
+        self.generic_visit(node)
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        if node.attr in RENAMED_STATUS:
+            self._add(
+                node,
+                "WB201",
+                f"`status.{node.attr}` is the old name; "
+                f"write `status.{RENAMED_STATUS[node.attr]}`.",
+            )
+        self.generic_visit(node)
+
+    def _renamed_key(self, node: ast.AST, key: str) -> None:
+        if key in RENAMED_CONFIG_KEYS:
+            self._add(
+                node,
+                "WB101",
+                f"`{key}` is a Pydantic 1 config key that Pydantic 2 ignores or renames; "
+                f"write `{RENAMED_CONFIG_KEYS[key]}`.",
+            )
+
+
+def _assigned_names(statement: ast.stmt) -> list[str]:
+    if isinstance(statement, ast.Assign):
+        return [t.id for t in statement.targets if isinstance(t, ast.Name)]
+    if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+        return [statement.target.id]
+    return []
+
+
+def _called_name(node: ast.expr) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return ""
+
+
+# --- where each operation is defined ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str
+    name: str
+    is_async: bool
+    line: int
+
+
+def endpoints(source: str) -> list[Endpoint]:
+    """Operations declared with ``@app.get("/path")``-style decorators (or ``api_route``)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        for decorator in node.decorator_list:
+            if not (isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute)):
+                continue
+            verb = decorator.func.attr
+            path = _path_argument(decorator)
+            if path is None:
+                continue
+            if verb in HTTP_METHODS:
+                methods = [verb.upper()]
+            elif verb == "api_route":
+                methods = _methods_keyword(decorator) or ["GET"]
+            else:
+                continue
+            is_async = isinstance(node, ast.AsyncFunctionDef)
+            found.extend(Endpoint(m, path, node.name, is_async, node.lineno) for m in methods)
+    return found
+
+
+def _path_argument(call: ast.Call) -> str | None:
+    if call.args and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str):
+        return call.args[0].value
+    for keyword in call.keywords:
+        if keyword.arg == "path" and isinstance(keyword.value, ast.Constant):
+            return str(keyword.value.value)
+    return None
+
+
+def _methods_keyword(call: ast.Call) -> list[str]:
+    for keyword in call.keywords:
+        if keyword.arg == "methods" and isinstance(keyword.value, ast.List | ast.Tuple | ast.Set):
+            return [
+                str(element.value).upper()
+                for element in keyword.value.elts
+                if isinstance(element, ast.Constant)
+            ]
+    return []

@@ -1,0 +1,246 @@
+"""One answer process: set its limits, load the answer, serve its app, report what happened.
+
+Forked by the zygote, so FastAPI and its friends are already imported. It is handed a
+listening Unix socket (the checks hold the other end's path) and the write end of the report
+pipe, and it never sees anything else of the checks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import resource
+import signal
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+from workbook.host import relay
+from workbook.host.blocking import CURRENT_REQUEST, observe
+from workbook.host.loading import LoadedAnswer, describe_error, load_cell, load_package
+from workbook.host.protocol import PROBE_PATH, REQUEST_ID_HEADER, upstream_env_name
+from workbook.host.report import Report, ReportedStream
+
+MB = 1024 * 1024
+
+
+def run(command: dict[str, Any], app_socket: Any, report_fd: int) -> None:
+    """Everything the answer process does; it ends the process when the app stops."""
+    report = Report(report_fd)
+    report.hello()
+    _limit(command)
+    _quiet_output(report)
+    os.environ.clear()
+    os.environ.update({str(k): str(v) for k, v in command.get("env", {}).items()})
+    for name, url in relay.start(command.get("relays", {})).items():
+        os.environ[upstream_env_name(name)] = url
+    workdir = Path(command.get("workdir", "/tmp"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    os.chdir(workdir)
+    _report_warnings(report)
+
+    loaded = _load(command, workdir)
+    if not loaded.ok:
+        assert loaded.error is not None
+        report.emit("load-error", **describe_error(loaded.error, loaded.files))
+        os._exit(3)
+    app = getattr(loaded.module, command.get("app", "app"), None)
+    if not callable(app):
+        report.emit(
+            "load-error",
+            type="NoApp",
+            message="The code must define `app = FastAPI(...)` at module level.",
+            line=None,
+            code="",
+            function=None,
+            traceback="",
+        )
+        os._exit(3)
+    report.emit("loaded", files=len(loaded.files))
+    started = _serve(app, app_socket, report, loaded.files)
+    report.emit("stopped", started=started)
+    sys.stdout.flush()
+    os._exit(0)
+
+
+def _limit(command: dict[str, Any]) -> None:
+    memory = int(command.get("memory_mb", 2048)) * MB
+    seconds = int(command.get("cpu_seconds", 60))
+    for limit, value in (
+        (resource.RLIMIT_AS, memory),
+        (resource.RLIMIT_CPU, seconds),
+        (resource.RLIMIT_FSIZE, 64 * MB),
+        (resource.RLIMIT_CORE, 0),
+    ):
+        _, hard = resource.getrlimit(limit)
+        wanted = value if hard == resource.RLIM_INFINITY else min(value, hard)
+        resource.setrlimit(limit, (wanted, hard if limit != resource.RLIMIT_CPU else wanted + 5))
+
+
+def _quiet_output(report: Report) -> None:
+    """What the answer prints goes to the report (capped), never to the checks' terminal."""
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    os.close(devnull)
+    sys.stdout = ReportedStream(report, "stdout")  # type: ignore[assignment]
+    sys.stderr = ReportedStream(report, "stderr")  # type: ignore[assignment]
+
+
+def _report_warnings(report: Report) -> None:
+    seen: set[tuple[str, str, int]] = set()
+
+    def show(message, category, filename, lineno, file=None, line=None):  # type: ignore[no-untyped-def]
+        key = (category.__name__, str(message), lineno)
+        if key in seen:
+            return
+        seen.add(key)
+        report.emit(
+            "warning",
+            category=category.__name__,
+            category_module=category.__module__,
+            message=str(message),
+            filename=str(filename),
+            line=lineno,
+        )
+
+    warnings.showwarning = show
+    warnings.simplefilter("always")
+
+
+def _load(command: dict[str, Any], workdir: Path) -> LoadedAnswer:
+    if "files" in command:
+        return load_package(workdir / "answer", command["files"], command["entry"])
+    return load_cell(command["exercise"], command["source"])
+
+
+def _serve(app: Any, app_socket: Any, report: Report, files: list[str]) -> bool:
+    import uvicorn
+
+    hosted = HostedApp(app, report, files)
+    config = uvicorn.Config(
+        hosted,
+        lifespan="on",
+        log_config=None,
+        log_level="warning",
+        access_log=False,
+        http="h11",
+        loop="asyncio",
+        timeout_keep_alive=30,
+        timeout_graceful_shutdown=2,
+    )
+    server = _prompt_server_class()(config)
+    # uvicorn re-raises the signal that stopped it once it has shut down; ignored, that lets
+    # this process report that it stopped (uvicorn installs its own handler while serving).
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    server.run(sockets=[app_socket])
+    return bool(server.started)
+
+
+def _prompt_server_class() -> type:
+    import uvicorn
+
+    class PromptServer(uvicorn.Server):
+        """uvicorn's server, noticing a stop within 5 ms instead of its usual 100 ms.
+
+        The checks stop one answer after another, hundreds in a classroom run.
+        """
+
+        async def main_loop(self) -> None:
+            counter = 0
+            while not await self.on_tick(counter):
+                for _ in range(20):  # on_tick's own clock: one tick per 0.1 s
+                    if self.should_exit:
+                        return
+                    await asyncio.sleep(0.005)
+                counter = (counter + 1) % 864000
+
+    return PromptServer
+
+
+class HostedApp:
+    """The learner's app behind a thin ASGI layer of the host's own.
+
+    It answers the probe path itself (so that the checks can time the event loop without
+    touching the app), names the request every blocking call and exception belongs to, and
+    starts observing blocking calls once the app's lifespan has started.
+    """
+
+    def __init__(self, app: Any, report: Report, files: list[str]) -> None:
+        self.app = app
+        self.report = report
+        self.files = files
+        self._seen_blocking: set[tuple[int | None, str]] = set()
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(scope, receive, send)
+            return
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["path"] == PROBE_PATH:
+            await send({"type": "http.response.start", "status": 204, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        query = scope.get("query_string", b"").decode("latin-1")
+        request = f"{scope['method']} {scope['path']}" + (f"?{query}" if query else "")
+        request_id = ""
+        for name, value in scope.get("headers", []):
+            if name.decode("latin-1").lower() == REQUEST_ID_HEADER:
+                request_id = value.decode("latin-1")
+        token = CURRENT_REQUEST.set(request)
+        answered = False
+
+        async def watched_send(message: dict[str, Any]) -> None:
+            nonlocal answered
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                answered = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched_send)
+        except BaseException as error:
+            self.report.emit(
+                "app-error", request=request, request_id=request_id,
+                **describe_error(error, self.files),
+            )  # fmt: skip
+            if answered:
+                # Starlette re-raises after it has sent its 500, so that servers can log it;
+                # uvicorn would then drop the connection under the client's feet.
+                return
+            if isinstance(error, SystemExit | KeyboardInterrupt):
+                # Left alone, these would stop the whole server and every later request.
+                raise RuntimeError(
+                    f"{type(error).__name__} raised while handling {request}"
+                ) from None
+            raise
+        finally:
+            CURRENT_REQUEST.reset(token)
+
+    async def _lifespan(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        async def watched_send(message: dict[str, Any]) -> None:
+            if message["type"] == "lifespan.startup.complete":
+                observe(self.files, self._record_blocking)
+                self.report.emit("serving")
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched_send)
+        except BaseException as error:
+            self.report.emit(
+                "app-error", request="lifespan", request_id="",
+                **describe_error(error, self.files),
+            )  # fmt: skip
+            raise
+
+    def _record_blocking(self, call: str, origin: dict[str, Any]) -> None:
+        # One event per line of the answer and request: `requests.get` alone makes several
+        # blocking calls (connect, send, receive), all on the learner's one line.
+        key = (origin.get("line"), origin.get("request", ""))
+        if key in self._seen_blocking or len(self._seen_blocking) > 200:
+            return
+        self._seen_blocking.add(key)
+        self.report.emit("blocking", call=call, **origin)

@@ -1,0 +1,96 @@
+"""Loopback TCP to Unix socket relays, for answers in a sandbox without a network.
+
+A confined answer has a network namespace of its own: it cannot reach the fake upstream
+services the checks run, and the checks cannot reach into it. The services listen on Unix
+sockets in a folder the sandbox sees read-only; this relay listens on 127.0.0.1 inside the
+sandbox and opens one Unix connection per TCP connection, so what a service observes
+(connections opened, requests, streamed bytes) is what the answer did.
+
+The relay is a process of its own, forked before the answer's code is loaded, and it makes
+itself undumpable, so the answer can stop it but cannot change what it does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import os
+import socket
+
+PR_SET_DUMPABLE = 4
+CHUNK = 65536
+
+
+def open_listeners(targets: dict[str, str]) -> dict[str, tuple[socket.socket, str]]:
+    """One loopback listener per service, on a port the kernel picks."""
+    listeners = {}
+    for name, path in targets.items():
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(128)
+        listeners[name] = (sock, path)
+    return listeners
+
+
+def start(targets: dict[str, str]) -> dict[str, str]:
+    """Fork the relay process; return each service's loopback URL for the answer."""
+    if not targets:
+        return {}
+    listeners = open_listeners(targets)
+    urls = {
+        name: f"http://127.0.0.1:{sock.getsockname()[1]}" for name, (sock, _) in listeners.items()
+    }
+    pid = os.fork()
+    if pid == 0:
+        try:
+            _undumpable()
+            asyncio.run(_serve(listeners))
+        finally:
+            os._exit(0)
+    for sock, _ in listeners.values():
+        sock.close()
+    return urls
+
+
+def _undumpable() -> None:
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+
+
+async def _serve(listeners: dict[str, tuple[socket.socket, str]]) -> None:
+    servers = []
+    for sock, path in listeners.values():
+
+        async def handle(reader, writer, path=path):  # type: ignore[no-untyped-def]
+            await _relay(reader, writer, path)
+
+        servers.append(await asyncio.start_server(handle, sock=sock))
+    await asyncio.gather(*(server.serve_forever() for server in servers))
+
+
+async def _relay(
+    client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter, path: str
+) -> None:
+    try:
+        upstream_reader, upstream_writer = await asyncio.open_unix_connection(path)
+    except OSError:
+        client_writer.close()
+        return
+
+    async def pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(CHUNK):
+                writer.write(data)
+                await writer.drain()
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            with contextlib.suppress(OSError, RuntimeError):
+                if writer.can_write_eof():
+                    writer.write_eof()
+
+    await asyncio.gather(pump(client_reader, upstream_writer), pump(upstream_reader, client_writer))
+    for writer in (client_writer, upstream_writer):
+        with contextlib.suppress(OSError):
+            writer.close()
