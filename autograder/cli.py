@@ -75,10 +75,12 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from autograder.engine.answers import answer_code
     from autograder.engine.runner import run_checks
 
     try:
-        source = args.source.read_text(encoding="utf-8")
+        # A cell copied from the notebook keeps its %%exercise line (as a comment).
+        source = answer_code(args.source.read_text(encoding="utf-8"))
     except OSError as error:
         print(
             f"Cannot read {args.source}: {error.strerror}. Pass the path of a .py file.",

@@ -1,7 +1,7 @@
 from autograder.engine.checkkit import (
     endpoint_in,
+    expect_overlap,
     expect_status,
-    measure_overlap,
     reported_blocking,
     require,
     rule,
@@ -22,15 +22,13 @@ def test_profile_is_fetched_without_blocking(learner_client, learner_report):
         response.json() == expected,
         f"GET /users/1/profile answered {response.json()}; the profile service holds {expected}.",
     )
-    overlap = measure_overlap(
-        learner_client, [("GET", f"/users/{n}/profile", {}) for n in range(1, BURST + 1)]
-    )
-    require(
-        not overlap.serialised,
-        "GET /users/{id}/profile blocked the event loop. "
-        + overlap.describe("profile requests")
-        + "\nA synchronous HTTP client (requests, httpx.Client) waits on its socket and holds "
-        "the whole event loop until the profile service answers: every other request waits."
+    expect_overlap(
+        learner_client,
+        [("GET", f"/users/{n}/profile", {}) for n in range(1, BURST + 1)],
+        "profile requests",
+        why="\nGET /users/{id}/profile blocked the event loop. A synchronous HTTP client "
+        "(requests, httpx.Client) waits on its socket and holds the whole event loop until the "
+        "profile service answers: every other request waits."
         + reported_blocking(learner_report, "GET /users"),
     )
 

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from autograder.classroom.sandbox import Limits
+from autograder.classroom.checker import Limits
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -30,7 +30,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     grade.add_argument("directory", type=Path, help="the course directory (from course init)")
     grade.add_argument("assignments", nargs="*", help="assignments to grade (default: all)")
     grade.add_argument(
-        "--workers", type=int, default=os.cpu_count() or 1, help="answers graded at once"
+        "--workers", type=int, default=os.cpu_count() or 1, help="submissions graded at once"
     )
     grade.add_argument(
         "--scheduler", help="grade on a dask.distributed cluster: the scheduler's address"
@@ -43,6 +43,12 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     grade.add_argument(
         "--force", action="store_true", help="grade again what an earlier run finished"
+    )
+    grade.add_argument(
+        "--unconfined",
+        action="store_true",
+        help="run answers without bubblewrap (not safe for untrusted submissions; every "
+        "feedback says so)",
     )
     grade.set_defaults(handler=_grade)
 
@@ -61,6 +67,7 @@ def _grade(args: argparse.Namespace) -> int:
             scheduler=args.scheduler,
             limits=Limits(seconds=args.timeout, memory_mb=args.memory_mb),
             force=args.force,
+            confined=not args.unconfined,
             report=lambda line: print(line, flush=True),
         )
     except CourseError as error:

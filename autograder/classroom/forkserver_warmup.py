@@ -1,6 +1,6 @@
 """Work every grading process would otherwise repeat, done once in the fork server.
 
-Only ``autograder.classroom.sandbox`` names this module, as the fork server's last preload;
+Only ``autograder.classroom.checker`` names this module, as the fork server's last preload;
 importing it anywhere else would freeze that process's garbage collector for nothing.
 """
 

@@ -1,10 +1,15 @@
 """``python -m autograder grade DIR``: grade every submission of a course, in parallel.
 
-nbgrader autogrades one notebook after another. Here the slow part, grading each answer in a
-fresh process, runs on several workers at once (local processes, or a dask.distributed
-cluster), and nbgrader's own ``autograde`` then runs for each submission with those results at
-hand. The gradebook, the autograded notebooks and the feedback are therefore exactly what
-``nbgrader autograde`` writes; only the waiting is shorter.
+nbgrader autogrades one notebook after another. Here the slow part, grading each submission's
+answers (in a sandbox of its own, each answer's checks in a fresh trusted process; see
+``autograder.classroom.checker``), runs on several workers at once (local threads, or a
+dask.distributed cluster), and nbgrader's own ``autograde`` then runs for each submission with
+those results at hand. The gradebook, the autograded notebooks and the feedback are therefore
+exactly what ``nbgrader autograde`` writes; only the waiting is shorter.
+
+Each submission is copied aside before its answers are graded; if anything changed it while
+it was graded (possible only with --unconfined), it is put back from that copy before nbgrader
+reads it.
 
 Work survives a crash or a kill: every graded answer is kept in ``DIR/.autograder/results``
 (keyed by exercise, answer and workbook version) and every finished submission gets a marker
@@ -16,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator
@@ -28,8 +34,9 @@ from typing import Any
 import nbformat
 
 from autograder import registry
+from autograder.classroom.checker import Limits, grade_answers
 from autograder.classroom.nbgrader_hooks import ResultStore, answers_in, workbook_fingerprint
-from autograder.classroom.sandbox import Limits, grade_exercise
+from autograder.classroom.sandbox import SandboxUnavailable, bubblewrap_path
 from autograder.engine.results import ExerciseResult
 
 STATE_DIR = ".autograder"
@@ -75,7 +82,7 @@ class GradeReport:
 class Course:
     """An nbgrader course made by ``course init``, opened the way nbgrader opens it."""
 
-    def __init__(self, root: Path, limits: Limits) -> None:
+    def __init__(self, root: Path, limits: Limits, *, confined: bool = True) -> None:
         from nbgrader.apps import NbGraderAPI
         from nbgrader.coursedir import CourseDirectory
         from traitlets.config.loader import PyFileConfigLoader
@@ -95,6 +102,7 @@ class Course:
         config.GradeFromSource.timeout = limits.seconds
         config.GradeFromSource.memory_mb = limits.memory_mb
         config.GradeFromSource.results_dir = str(self.results_dir)
+        config.GradeFromSource.unconfined = not confined
         self.config = config
         self.api = NbGraderAPI(CourseDirectory(config=config), config=config)
 
@@ -105,6 +113,26 @@ class Course:
     @property
     def done_dir(self) -> Path:
         return self.root / STATE_DIR / "done"
+
+    @property
+    def snapshots_dir(self) -> Path:
+        return self.root / STATE_DIR / "snapshots"
+
+    def snapshot(self, submission: Submission) -> Path:
+        """A copy of the submission as it was before grading, to be graded from."""
+        copy = self.snapshots_dir / submission.assignment / submission.student
+        if copy.exists():
+            shutil.rmtree(copy)
+        shutil.copytree(submission.directory, copy, symlinks=True)
+        return copy
+
+    def restore(self, submission: Submission, copy: Path) -> bool:
+        """Put the snapshot back if the submission changed while it was graded."""
+        if _tree_digest(copy) == _tree_digest(submission.directory):
+            return False
+        shutil.rmtree(submission.directory)
+        shutil.copytree(copy, submission.directory, symlinks=True)
+        return True
 
     def assignments(self) -> list[str]:
         source = self.root / "source"
@@ -175,23 +203,25 @@ class Course:
         return outcome
 
 
-# --- one answer, graded on a worker -------------------------------------------------------------
+# --- one submission's answers, graded on a worker -----------------------------------------------
 
 
-def grade_answer(exercise_id: str, answer: str, seconds: float, memory_mb: int) -> dict[str, Any]:
-    """The task every worker runs; plain arguments and a JSON result travel to any cluster."""
-    result = grade_exercise(exercise_id, answer, Limits(seconds=seconds, memory_mb=memory_mb))
-    return result.to_json()
+def grade_submission_answers(
+    answers: list[tuple[str, str]], seconds: float, memory_mb: int, confined: bool
+) -> list[dict[str, Any]]:
+    """The task every worker runs; plain arguments and JSON results travel to any cluster."""
+    limits = Limits(seconds=seconds, memory_mb=memory_mb)
+    return [result.to_json() for result in grade_answers(answers, limits, confined=confined)]
 
 
 class LocalWorkers:
-    """``--workers N``: N answers graded at once, each in its own fresh process."""
+    """``--workers N``: N submissions graded at once, each in its own sandbox."""
 
     def __init__(self, workers: int) -> None:
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grade")
 
-    def submit(self, *args: Any) -> Future[dict[str, Any]]:
-        return self.pool.submit(grade_answer, *args)
+    def submit(self, *args: Any) -> Future[list[dict[str, Any]]]:
+        return self.pool.submit(grade_submission_answers, *args)
 
     def as_completed(self, futures: Iterable[Any]) -> Iterator[Any]:
         return local_as_completed(list(futures))
@@ -212,12 +242,13 @@ class ClusterWorkers:
             raise CourseError(
                 f"No dask scheduler answered at {address} ({error}). Start one with "
                 "`dask scheduler` and workers with `dask worker ADDRESS`, each able to import "
-                "the workbook, or grade on this machine with --workers."
+                "the workbook (and with bubblewrap installed), or grade on this machine with "
+                "--workers."
             ) from error
 
     def submit(self, *args: Any) -> Any:
         # pure=False: a timed-out answer is graded again when a re-run asks again.
-        return self.client.submit(grade_answer, *args, pure=False)
+        return self.client.submit(grade_submission_answers, *args, pure=False)
 
     def as_completed(self, futures: Iterable[Any]) -> Iterator[Any]:
         from distributed import as_completed
@@ -239,14 +270,23 @@ def grade_course(
     scheduler: str | None = None,
     limits: Limits | None = None,
     force: bool = False,
+    confined: bool = True,
     report: Callable[[str], None] = print,
 ) -> GradeReport:
     started = time.perf_counter()
     limits = limits or Limits()
+    if confined:
+        try:
+            bubblewrap_path()
+        except SandboxUnavailable as error:
+            raise CourseError(str(error)) from error
+    else:
+        report("WARNING: grading with --unconfined: answers run without a sandbox, and every "
+               "feedback says so. Use it only for submissions you trust.")  # fmt: skip
     # nbgrader's gradebook code makes SQLAlchemy warn about autoflush on every submission;
     # the warnings are about nbgrader's session handling and would bury the progress lines.
     warnings.filterwarnings("ignore", message=".*not in session.*")
-    course = Course(root, limits)
+    course = Course(root, limits, confined=confined)
     known = course.assignments()
     chosen = assignments or known
     unknown = sorted(set(chosen) - set(known))
@@ -255,7 +295,7 @@ def grade_course(
             f"No assignment named {', '.join(unknown)} in {root}/source; the course has "
             f"{', '.join(known)}."
         )
-    store = ResultStore.at(course.results_dir)
+    store = ResultStore.at(course.results_dir, confined=confined)
     grade_report = GradeReport()
     pending: list[Submission] = []
     for submission in course.submissions(chosen):
@@ -270,24 +310,22 @@ def grade_course(
     report(f"grading {len(pending)} submissions with {_describe(workers, scheduler)}")
 
     notes: dict[Submission, list[str]] = {}
-    waiting_on: dict[Submission, set[Path]] = {}
-    jobs: dict[Path, tuple[str, str, list[Submission]]] = {}
+    snapshots: dict[Submission, Path] = {}
+    jobs: dict[Submission, list[tuple[str, str]]] = {}
     for submission in pending:
-        answers, notes[submission] = _answers_of(course, submission)
-        waiting_on[submission] = set()
-        for exercise_id, answer in answers:
-            key = store.path_for(exercise_id, answer)
-            assert key is not None
-            if key.is_file():
-                continue
-            waiting_on[submission].add(key)
-            jobs.setdefault(key, (exercise_id, answer, []))[2].append(submission)
+        snapshots[submission] = course.snapshot(submission)
+        answers, notes[submission] = _answers_of(course, submission, snapshots[submission])
+        jobs[submission] = [(e, a) for e, a in answers if store.get(e, a) is None]
 
     workers_pool = ClusterWorkers(scheduler) if scheduler else LocalWorkers(workers)
     finished = 0
 
     def finish(submission: Submission) -> None:
         nonlocal finished
+        if course.restore(submission, snapshots[submission]):
+            notes[submission].append(
+                "it changed while it was graded; the copy made before was used"
+            )
         outcome = course.autograde(submission)
         outcome.notes = notes[submission]
         if not outcome.error:
@@ -305,21 +343,20 @@ def grade_course(
     try:
         # Workers start first, so that already-graded submissions are recorded meanwhile.
         futures = {
-            workers_pool.submit(exercise_id, answer, limits.seconds, limits.memory_mb): key
-            for key, (exercise_id, answer, _) in jobs.items()
+            workers_pool.submit(answers, limits.seconds, limits.memory_mb, confined): submission
+            for submission, answers in jobs.items()
+            if answers
         }
         for submission in pending:
-            if not waiting_on[submission]:
+            if not jobs[submission]:
                 finish(submission)
         for future in workers_pool.as_completed(futures):
-            key = futures[future]
-            exercise_id, answer, waiting = jobs[key]
-            store.put(exercise_id, answer, ExerciseResult.from_json(future.result()))
-            grade_report.answers_graded += 1
-            for submission in waiting:
-                waiting_on[submission].discard(key)
-                if not waiting_on[submission]:
-                    finish(submission)
+            submission = futures[future]
+            results = future.result()
+            for (exercise_id, answer), result in zip(jobs[submission], results, strict=True):
+                store.put(exercise_id, answer, ExerciseResult.from_json(result))
+                grade_report.answers_graded += 1
+            finish(submission)
     finally:
         workers_pool.close()
     grade_report.seconds = time.perf_counter() - started
@@ -334,7 +371,9 @@ def _describe(workers: int, scheduler: str | None) -> str:
     return f"the dask cluster at {scheduler}" if scheduler else f"{workers} local workers"
 
 
-def _answers_of(course: Course, submission: Submission) -> tuple[list[tuple[str, str]], list[str]]:
+def _answers_of(
+    course: Course, submission: Submission, snapshot: Path
+) -> tuple[list[tuple[str, str]], list[str]]:
     """The answers to grade in one submission, and notes for the instructor.
 
     A notebook that is not valid notebook JSON is kept under a new name and replaced by one
@@ -345,7 +384,7 @@ def _answers_of(course: Course, submission: Submission) -> tuple[list[tuple[str,
     notes: list[str] = []
     known = {exercise.id for exercise in registry.load().exercises}
     for name in course.notebook_names(submission.assignment):
-        path = submission.directory / name
+        path = snapshot / name
         if not path.is_file():
             notes.append(f"{name} was not submitted")
             continue
@@ -355,6 +394,7 @@ def _answers_of(course: Course, submission: Submission) -> tuple[list[tuple[str,
         except Exception as error:  # any unreadable file is the student's, not the run's, problem
             notes.append(f"{name} is not a readable notebook, kept as {name}{UNREADABLE_SUFFIX}")
             _set_aside_unreadable(path, error)
+            _set_aside_unreadable(submission.directory / name, error)
             continue
         answers.extend(
             (exercise_id, answer)
@@ -376,3 +416,12 @@ def _set_aside_unreadable(path: Path, error: Exception) -> None:
         "check that the notebook opens in JupyterLab before you submit it."
     )
     nbformat.write(nbformat.v4.new_notebook(cells=[explanation]), path)
+
+
+def _tree_digest(directory: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(directory.rglob("*")):
+        if path.is_file():
+            digest.update(str(path.relative_to(directory)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -29,12 +30,15 @@ from nbformat import NotebookNode
 from nbformat.v4 import new_output
 from nbgrader import preprocessors as nbgrader_steps
 from nbgrader import utils as nbgrader_utils
-from traitlets import Float, Int, Unicode
+from traitlets import Bool, Float, Int, Unicode
 from traitlets.config import Config
 
+import workbook
 from autograder import registry
 from autograder.authoring import lessons
-from autograder.classroom.sandbox import Limits, grade_exercise
+from autograder.classroom.checker import Limits, grade_answers
+from autograder.classroom.sandbox import bubblewrap_path
+from autograder.engine.answers import answer_code
 from autograder.engine.results import ExerciseResult
 from autograder.learner.notebook import ExerciseNotPassed, result_bundle
 
@@ -49,6 +53,11 @@ IGNORED_FILES = [".pytest_cache", ".hypothesis"]
 
 def configure(c: Config) -> None:
     """Set up a course's nbgrader configuration for the workbook."""
+    # nbgrader runs `alembic` (its database migrations) from PATH: the environment nbgrader
+    # was started from must come first, activated or not.
+    environment_bin = str(Path(sys.executable).parent)
+    if environment_bin not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = os.pathsep.join([environment_bin, os.environ.get("PATH", "")])
     c.CourseDirectory.course_id = COURSE_ID
     c.CourseDirectory.ignore = [*_default_ignore(), *IGNORED_FILES]
     c.GenerateAssignment.preprocessors = [
@@ -104,12 +113,6 @@ def answers_in(notebook: NotebookNode) -> dict[str, str]:
     return answers
 
 
-def answer_code(cell_source: str) -> str:
-    """The Python in an answer cell: its ``%%exercise`` line is for the notebook only."""
-    first, _, rest = cell_source.partition("\n")
-    return rest if first.lstrip().startswith("%%exercise") else cell_source
-
-
 class RestoreWorkbookCells(nbgrader_steps.NbGraderPreprocessor):
     """Give a submission back every answer and check cell of its lesson, in lesson order.
 
@@ -162,9 +165,11 @@ class KeepStarters(nbgrader_steps.ClearSolutions):
 
 
 class GradeFromSource(nbgrader_steps.NbGraderPreprocessor):
-    """Fill each check cell's output from grading its answer in a fresh, limited process.
+    """Fill each check cell's output from grading its answer, never by running the notebook.
 
-    nbgrader then scores the cell as usual: an error output means 0 points, none means full.
+    The notebook's answers are graded together in one sandbox of their own
+    (``autograder.classroom.checker``), each with its checks in a fresh trusted process.
+    nbgrader then scores the cells as usual: an error output means 0 points, none means full.
     """
 
     timeout = Float(Limits.seconds, help="Seconds one exercise may take to grade.").tag(config=True)
@@ -175,12 +180,31 @@ class GradeFromSource(nbgrader_steps.NbGraderPreprocessor):
         "",
         help="A directory of results graded earlier (``python -m autograder grade`` fills it).",
     ).tag(config=True)
+    unconfined = Bool(
+        False,
+        help="Run answers without bubblewrap. Not safe for untrusted submissions; every "
+        "feedback says so.",
+    ).tag(config=True)
 
     def preprocess(
         self, nb: NotebookNode, resources: dict[str, Any]
     ) -> tuple[NotebookNode, dict[str, Any]]:
         answers = answers_in(nb)
-        limits = Limits(seconds=self.timeout, memory_mb=self.memory_mb)
+        store = ResultStore.at(self.results_dir, confined=not self.unconfined)
+        results = {
+            exercise_id: result
+            for exercise_id, answer in answers.items()
+            if (result := store.get(exercise_id, answer)) is not None
+        }
+        pending = [(e, a) for e, a in answers.items() if e not in results]
+        if pending:
+            if not self.unconfined:
+                bubblewrap_path()  # refuses, saying how to install it, before anything runs
+            limits = Limits(seconds=self.timeout, memory_mb=self.memory_mb)
+            graded = grade_answers(pending, limits, confined=not self.unconfined)
+            for (exercise_id, answer), result in zip(pending, graded, strict=True):
+                store.put(exercise_id, answer, result)
+                results[exercise_id] = result
         for cell in nb.cells:
             if not (nbgrader_utils.is_grade(cell) and cell.cell_type == "code"):
                 continue
@@ -191,10 +215,7 @@ class GradeFromSource(nbgrader_steps.NbGraderPreprocessor):
             if exercise_id not in answers:
                 cell.outputs = _outputs_for(missing_answer(exercise_id))
                 continue
-            result = ResultStore.at(self.results_dir).get(exercise_id, answers[exercise_id])
-            if result is None:
-                result = grade_exercise(exercise_id, answers[exercise_id], limits)
-            cell.outputs = _outputs_for(result)
+            cell.outputs = _outputs_for(results[exercise_id])
             cell.execution_count = None
         return nb, resources
 
@@ -242,21 +263,24 @@ class ResultStore:
     """Results graded earlier, one JSON file each, keyed by exercise, answer and workbook.
 
     The key includes a fingerprint of the workbook's checks and references, so a fixed check
-    never reuses a stale result.
+    never reuses a stale result, and whether answers ran confined, so a result graded with
+    --unconfined (and its warning) is never taken for a confined one.
     """
 
-    def __init__(self, directory: Path | None) -> None:
+    def __init__(self, directory: Path | None, *, confined: bool = True) -> None:
         self.directory = directory
+        self.confined = confined
 
     @classmethod
-    def at(cls, directory: str | os.PathLike[str] | None) -> ResultStore:
-        return cls(Path(directory) if directory else None)
+    def at(cls, directory: str | os.PathLike[str] | None, *, confined: bool = True) -> ResultStore:
+        return cls(Path(directory) if directory else None, confined=confined)
 
     def path_for(self, exercise_id: str, answer: str) -> Path | None:
         if self.directory is None:
             return None
+        mode = "confined" if self.confined else "unconfined"
         digest = hashlib.sha256(
-            f"{workbook_fingerprint()}\0{exercise_id}\0{answer}".encode()
+            f"{workbook_fingerprint()}\0{mode}\0{exercise_id}\0{answer}".encode()
         ).hexdigest()
         return self.directory / f"{exercise_id}-{digest[:32]}.json"
 
@@ -285,5 +309,9 @@ def workbook_fingerprint() -> str:
     digest = hashlib.sha256()
     for exercise in registry.load().exercises:
         for path in (exercise.checks_path, exercise.hidden_checks_path, exercise.reference_path):
+            digest.update(path.read_bytes())
+    # The engine and the answer host decide verdicts too.
+    for package in (Path(__file__).parent.parent / "engine", Path(workbook.__file__).parent):
+        for path in sorted(package.rglob("*.py")):
             digest.update(path.read_bytes())
     return digest.hexdigest()

@@ -1,253 +1,149 @@
-"""Grade one exercise in a fresh process with time and memory limits.
+"""Confinement for classroom grading: each submission's answers run inside bubblewrap.
 
-A grade must not depend on anything a submission did before its checks ran, so every exercise
-of every submission is graded in a process of its own, which then ends. The process is forked
-from a multiprocessing fork server that has already imported FastAPI, pytest and the checks:
-it is fresh (no learner code has run in it) yet starts in milliseconds instead of the second a
-new interpreter takes to import all that. Where a process may not have children of its own (a
-daemonic dask worker), a new interpreter is started instead.
+Why bubblewrap: it is the small, setuid-free tool Flatpak itself is built on, packaged by every
+major distribution (Debian's ``bubblewrap``), and it does exactly what grading needs from the
+command line: new PID, mount, network, IPC, UTS and user namespaces, a file system assembled
+from read-only binds, a private ``/proc``, a size-limited ``/tmp``, and the death of everything
+inside when the sandbox's parent goes. Containers (Docker, podman) would need a daemon or an
+image; nsjail and firejail are not in Debian's main archive with the same guarantees.
 
-What the learner's code may cost is bounded: address space (``RLIMIT_AS``, so running out of
-memory raises ``MemoryError`` instead of waking the machine's OOM killer), wall time (the
-parent kills the process; a watchdog inside ends it too if the parent has gone), and output
-(the process's stdout and stderr go to /dev/null; results travel on a channel of their own).
+Inside a sandbox the answer sees the operating system's read-only ``/usr``, the Python
+installation and the virtual environment (read-only), the ``workbook`` package it may import,
+a read-only folder of Unix sockets for the fake upstream services, and ``/tmp`` as its only
+writable place. The course, the project's checks and solutions, and other students' files are
+not there. One sandbox serves one submission, so no answer ever shares a process, a ``/tmp``
+or a zygote with another student's.
 """
 
 from __future__ import annotations
 
-import json
-import multiprocessing
 import os
-import resource
-import signal
+import shutil
 import subprocess
 import sys
-import tempfile
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
-from multiprocessing.connection import Connection
-from typing import Any
+from pathlib import Path
 
-from autograder.engine.results import CheckResult, ExerciseResult
+import workbook
 
-# Imported once in the fork server, so that each graded exercise starts warm.
-PRELOAD = [
-    "autograder.engine.runner",
-    "autograder.engine.driver",
-    "autograder.engine.checkkit",
-    "autograder.engine.proptest",
-    "fastapi",
-    "fastapi.testclient",
-    "pydantic",
-    "pydantic_settings",
-    "httpx",
-    "requests",
-    "hypothesis",
-    "uvicorn",
-    "workbook.upstreams",
-    "workbook.fakes",
-    # pydantic's v1 shim and the asyncio backends are first imported by the first check run.
-    "pydantic.v1",
-    "anyio._backends._asyncio",
-    "asgi_lifespan",
-    "autograder.classroom.forkserver_warmup",  # last: it freezes what the imports above loaded
-]
+SANDBOX_UPSTREAMS = "/run/workbook/upstreams"
+TMP_BYTES = 256 * 1024 * 1024
+INSTALL_HINT = (
+    "Classroom grading runs every answer inside bubblewrap (`bwrap`), which is not available "
+    "here. Install it (Debian/Ubuntu: `sudo apt-get install bubblewrap`; Fedora: `sudo dnf "
+    "install bubblewrap`; Arch: `sudo pacman -S bubblewrap`), or grade with --unconfined, "
+    "which runs answers without confinement and says so in every feedback."
+)
+UNCONFINED_NOTE = (
+    "Graded without confinement (--unconfined): this answer ran with the grader's own access "
+    "to the machine, so a hostile submission could have changed grades or files."
+)
 
 
-@dataclass(frozen=True)
-class Limits:
-    seconds: float = 30.0
-    memory_mb: int = 2048
-
-
-def grade_exercise(exercise_id: str, source: str, limits: Limits | None = None) -> ExerciseResult:
-    """Visible and hidden checks of ``exercise_id`` on ``source``, run in a fresh process."""
-    limits = limits or Limits()
-    if multiprocessing.current_process().daemon:
-        outcome = _in_new_interpreter(exercise_id, source, limits)
-    else:
-        outcome = _in_forked_process(exercise_id, source, limits)
-    return _result_from(exercise_id, outcome, limits)
-
-
-# --- the parent's side --------------------------------------------------------------------------
-
-# What came back from a grading process: ("result", json) | ("error", text)
-# | ("timeout", "") | ("died", exit description)
-Outcome = tuple[str, Any]
+class SandboxUnavailable(RuntimeError):
+    """bubblewrap is missing or cannot create namespaces here; the message says what to do."""
 
 
 @cache
-def _fork_context() -> multiprocessing.context.ForkServerContext:
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(PRELOAD)
-    return context
-
-
-def _in_forked_process(exercise_id: str, source: str, limits: Limits) -> Outcome:
-    context = _fork_context()
-    receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(
-        target=_forked_main,
-        args=(sender, exercise_id, source, limits),
-        name=f"grade {exercise_id}",
-        daemon=True,  # ends with the grader if the grader ends first
-    )
-    with _main_script_hidden():
-        process.start()
-    sender.close()
+def bubblewrap_path() -> str:
+    """The path of a working ``bwrap``, or ``SandboxUnavailable`` saying how to get one."""
+    found = os.environ.get("WORKBOOK_BWRAP") or shutil.which("bwrap")
+    if not found:
+        raise SandboxUnavailable(INSTALL_HINT)
+    trial = [found, "--unshare-all", "--ro-bind", "/", "/", "--proc", "/proc", "true"]
     try:
-        if not receiver.poll(limits.seconds):
-            return ("timeout", "")
-        try:
-            return receiver.recv()
-        except (EOFError, OSError):
-            process.join(5)
-            return ("died", _describe_exit(process.exitcode))
-    finally:
-        receiver.close()
-        if process.is_alive():
-            process.kill()
-        process.join(5)
-
-
-_main_module_lock = threading.Lock()  # local workers start processes from several threads
-
-
-@contextmanager
-def _main_script_hidden() -> Iterator[None]:
-    """Keep multiprocessing from running the parent's main script again in the new process.
-
-    It does that so that targets defined in a script can be found; ours lives in this module.
-    Under ``nbgrader autograde`` the script is nbgrader's, and running it again cost about
-    1.7 s per graded exercise.
-    """
-    with _main_module_lock:
-        main = sys.modules["__main__"]
-        script = main.__dict__.pop("__file__", None)
-        try:
-            yield
-        finally:
-            if script is not None:
-                main.__file__ = script
-
-
-def _in_new_interpreter(exercise_id: str, source: str, limits: Limits) -> Outcome:
-    job = json.dumps(
-        {"exercise": exercise_id, "source": source, "seconds": limits.seconds,
-         "memory_mb": limits.memory_mb}
-    )  # fmt: skip
-    try:
-        finished = subprocess.run(
-            [sys.executable, "-m", "autograder.classroom.sandbox"],
-            input=job,
-            capture_output=True,
-            text=True,
-            timeout=limits.seconds + 10,  # this path also pays for the interpreter's imports
-            check=False,
+        done = subprocess.run(trial, capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise SandboxUnavailable(f"bubblewrap did not run ({error}). {INSTALL_HINT}") from error
+    if done.returncode != 0:
+        raise SandboxUnavailable(
+            f"bubblewrap is installed but cannot create a sandbox here "
+            f"({done.stderr.strip() or f'exit {done.returncode}'}). Unprivileged user "
+            "namespaces may be switched off (sysctl kernel.unprivileged_userns_clone, or an "
+            "AppArmor policy); ask the machine's administrator, or grade with --unconfined."
         )
-    except subprocess.TimeoutExpired:
-        return ("timeout", "")
-    try:
-        kind, payload = json.loads(finished.stdout)
-    except ValueError:
-        return ("died", _describe_exit(finished.returncode))
-    return (kind, payload)
+    return found
 
 
-def _describe_exit(code: int | None) -> str:
-    if code is None:
-        return "it did not end"
-    if code < 0:
-        return f"it was killed by {signal.Signals(-code).name}"
-    return f"it exited with status {code}"
+@dataclass(frozen=True)
+class BubblewrapLauncher:
+    """Starts a zygote inside a fresh bubblewrap sandbox (see the module's docstring)."""
+
+    upstream_dir: Path  # on this side: where the fake services' Unix sockets appear
+    max_processes: int = 64
+    confined: bool = field(default=True, init=False)
+
+    def command(self, control_fd: int) -> list[str]:
+        return [
+            bubblewrap_path(),
+            *self._namespaces(),
+            *self._file_system(),
+            "--chdir", "/tmp",
+            "--clearenv",
+            "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin",
+            "--setenv", "HOME", "/tmp",
+            "--setenv", "LANG", "C.UTF-8",
+            "--setenv", "PYTHONDONTWRITEBYTECODE", "1",
+            # -I: no user site-packages, no PYTHON* variables, and not the working directory
+            # on sys.path (so nothing an answer writes to /tmp can shadow a module).
+            sys.executable, "-I", "-m", "workbook.host",
+            f"--control-fd={control_fd}", "--confined", f"--max-processes={self.max_processes}",
+        ]  # fmt: skip
+
+    def relay_path(self, service_socket: Path) -> str:
+        return f"{SANDBOX_UPSTREAMS}/{service_socket.relative_to(self.upstream_dir)}"
+
+    @staticmethod
+    def _namespaces() -> list[str]:
+        return [
+            "--unshare-all",  # user, PID, network, IPC, UTS, cgroup
+            "--hostname", "sandbox",
+            "--die-with-parent",  # the sandbox ends with the grader that started it
+            "--new-session",  # no terminal to push keystrokes into
+            "--cap-drop", "ALL",
+        ]  # fmt: skip
+
+    def _file_system(self) -> list[str]:
+        args = []
+        for top in ("bin", "lib", "lib64", "sbin"):
+            path = Path("/") / top
+            if path.is_symlink():
+                args += ["--symlink", os.readlink(path), str(path)]
+            elif path.is_dir():
+                args += ["--ro-bind", str(path), str(path)]
+        args += ["--ro-bind", "/usr", "/usr"]
+        for name in ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "ssl",
+                     "ca-certificates", "hosts", "nsswitch.conf", "passwd", "group",
+                     "mime.types"):  # fmt: skip
+            args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
+        for path in _python_paths():
+            args += ["--ro-bind", path, path]
+        args += ["--ro-bind", str(self.upstream_dir), SANDBOX_UPSTREAMS]
+        for hidden in _hidden_paths():
+            args += ["--tmpfs", hidden]  # an empty folder where the grader's own code lies
+        args += ["--proc", "/proc", "--dev", "/dev"]
+        args += ["--size", str(TMP_BYTES), "--tmpfs", "/tmp"]
+        return args
 
 
-def _result_from(exercise_id: str, outcome: Outcome, limits: Limits) -> ExerciseResult:
-    kind, payload = outcome
-    if kind == "result":
-        return ExerciseResult.from_json(payload)
-    if kind == "timeout":
-        message = (
-            f"Grading this exercise did not finish within {limits.seconds:g} s, so it was "
-            "stopped: look for an endless loop, or code that waits for something that never "
-            "comes, at the top level of the cell or in an endpoint."
-        )
-    elif kind == "error" and "MemoryError" in str(payload):
-        message = (
-            f"The code needed more than {limits.memory_mb} MB of memory while it was graded. "
-            "Look for a value that grows without end."
-        )
-    elif kind == "error":
-        message = f"The checks could not finish: {payload}."
-    else:
-        message = (
-            f"The process grading this exercise ended before it reported ({payload}). Code "
-            "that exits or crashes the interpreter cannot be graded."
-        )
-    row = CheckResult(
-        name="grading finished",
-        rule="sandbox",
-        rule_text="An answer is graded in a fresh process with time and memory limits.",
-        status="failed",
-        message=message,
-        hint="Run the check cell in the notebook: it shows where the code stops.",
-        kind="runs",
-    )
-    return ExerciseResult(exercise_id, checks=[row])
+def _python_paths() -> list[str]:
+    """The interpreter, its standard library, the virtual environment and ``workbook``."""
+    paths = {sys.base_prefix, sys.prefix, str(Path(sys.executable).resolve().parent.parent)}
+    paths.add(str(Path(workbook.__file__).resolve().parent))
+    # Under /usr already, or nested in another: bind each place once.
+    chosen: list[str] = []
+    for path in sorted(paths, key=len):
+        if path.startswith("/usr/") or any(path.startswith(p.rstrip("/") + "/") for p in chosen):
+            continue
+        chosen.append(path)
+    return chosen
 
 
-# --- the grading process's side -----------------------------------------------------------------
+def _hidden_paths() -> list[str]:
+    """The grader's own package where an answer could otherwise read it (a non-editable install)."""
+    import autograder
 
-
-def _forked_main(sender: Connection, exercise_id: str, source: str, limits: Limits) -> None:
-    _confine(limits)
-    outcome = _grade_here(exercise_id, source)
-    sender.send(outcome)
-    sender.close()
-    # Threads the learner's app started may never stop; the result is already sent.
-    os._exit(0)
-
-
-def _confine(limits: Limits) -> None:
-    memory = limits.memory_mb * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    # A scratch directory: files the code writes land nowhere near the course.
-    os.chdir(tempfile.mkdtemp(prefix="workbook-grade-"))
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    os.dup2(devnull, 2)
-    os.close(devnull)
-    # The parent kills a process that overruns; this ends one whose parent has gone.
-    watchdog = threading.Timer(limits.seconds + 5, os._exit, args=(124,))
-    watchdog.daemon = True
-    watchdog.start()
-
-
-def _grade_here(exercise_id: str, source: str) -> Outcome:
-    from autograder.engine.runner import run_checks
-
-    try:
-        result = run_checks(exercise_id, source, hidden=True)
-    except BaseException as error:  # every failure becomes a reported reason
-        return ("error", f"{type(error).__name__}: {error}")
-    return ("result", result.to_json(include_tracebacks=False))
-
-
-def _new_interpreter_main() -> int:
-    """``python -m autograder.classroom.sandbox``: grade the job on stdin, print the outcome."""
-    job = json.loads(sys.stdin.read())
-    result_channel = os.fdopen(os.dup(1), "w")
-    _confine(Limits(seconds=job["seconds"], memory_mb=job["memory_mb"]))
-    outcome = _grade_here(job["exercise"], job["source"])
-    result_channel.write(json.dumps(outcome))
-    result_channel.flush()
-    os._exit(0)
-
-
-if __name__ == "__main__":
-    _new_interpreter_main()
+    package = str(Path(autograder.__file__).resolve().parent)
+    visible = [*_python_paths(), "/usr"]
+    return [package] if any(package.startswith(p.rstrip("/") + "/") for p in visible) else []

@@ -15,6 +15,7 @@ import contextlib
 import itertools
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -89,7 +90,7 @@ class RunningAnswer:
 
     def probe(self, timeout: float) -> bool:
         """True when the app's event loop answers the host's probe within ``timeout``."""
-        transport = httpx.HTTPTransport(uds=str(self.socket_path))
+        transport = httpx.HTTPTransport(uds=str(self.socket_path), verify=False)
         try:
             with httpx.Client(transport=transport, timeout=timeout) as client:
                 return client.get(f"http://answer{PROBE_PATH}").status_code == 204
@@ -114,14 +115,25 @@ class RunningAnswer:
 
 
 class AnswerHost:
-    """One zygote, started on demand, that forks an answer process per ``start_answer``."""
+    """One zygote that forks an answer process per ``start_answer``.
 
-    def __init__(self, launcher: Launcher | None = None) -> None:
+    The process that starts the zygote owns it (``start``, ``close``). Another process can
+    use a running zygote through ``attach``: classroom grading starts one per submission in
+    the grader, and each answer's checks run in a fresh process that attaches to it.
+    """
+
+    def __init__(self, launcher: Launcher | None = None, *, directory: Path | None = None) -> None:
         self.launcher: Launcher = launcher or PlainLauncher()
-        self._dir = Path(tempfile.mkdtemp(prefix="workbook-host-"))
+        self.owner = directory is None
+        self.directory = directory or Path(tempfile.mkdtemp(prefix="workbook-host-"))
         self._process: subprocess.Popen[bytes] | None = None
         self._ids = itertools.count(1)
+        self._token = secrets.token_hex(3)  # answer ids stay unique across attached processes
         self._lock = threading.Lock()
+
+    @classmethod
+    def attach(cls, directory: Path, launcher: Launcher) -> AnswerHost:
+        return cls(launcher, directory=directory)
 
     @property
     def confined(self) -> bool:
@@ -130,15 +142,17 @@ class AnswerHost:
     # --- life cycle -------------------------------------------------------------------------
 
     def start(self) -> AnswerHost:
+        if not self.owner:
+            return self
         with self._lock:
             if self._process is not None and self._process.poll() is None:
                 return self
-            control_path = self._dir / "control.sock"
+            control_path = self.directory / "control.sock"
             control_path.unlink(missing_ok=True)
             control = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             control.bind(str(control_path))
             control.listen(16)
-            stderr = open(self._dir / "host.log", "wb")
+            stderr = open(self.directory / "host.log", "wb")
             try:
                 self._process = subprocess.Popen(
                     self.launcher.command(control.fileno()),
@@ -158,7 +172,7 @@ class AnswerHost:
     def wait_ready(self, timeout: float = HOST_START_TIMEOUT_SECONDS) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self._process is None or self._process.poll() is not None:
+            if self.owner and (self._process is None or self._process.poll() is not None):
                 raise HostUnavailable(f"the answer host ended at start-up: {self.log_tail()}")
             try:
                 if self._call({"op": "ping"}, timeout=1.0).get("ok"):
@@ -168,9 +182,16 @@ class AnswerHost:
         raise HostUnavailable(f"the answer host did not start within {timeout:g} s")
 
     def alive(self) -> bool:
-        return self._process is not None and self._process.poll() is None
+        if self.owner:
+            return self._process is not None and self._process.poll() is None
+        try:
+            return bool(self._call({"op": "ping"}, timeout=2.0).get("ok"))
+        except HostUnavailable:
+            return False
 
     def close(self) -> None:
+        if not self.owner:
+            return
         process, self._process = self._process, None
         if process is not None:
             with contextlib.suppress(HostUnavailable):
@@ -179,11 +200,11 @@ class AnswerHost:
                 os.killpg(process.pid, signal.SIGKILL)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(5)
-        shutil.rmtree(self._dir, ignore_errors=True)
+        shutil.rmtree(self.directory, ignore_errors=True)
 
     def log_tail(self, limit: int = 1500) -> str:
         try:
-            text = (self._dir / "host.log").read_bytes()[-limit:].decode(errors="replace")
+            text = (self.directory / "host.log").read_bytes()[-limit:].decode(errors="replace")
         except OSError:
             return "(no log)"
         return " ".join(text.split()) or "(nothing in its log)"
@@ -192,8 +213,8 @@ class AnswerHost:
 
     def start_answer(self, spec: AnswerSpec) -> RunningAnswer:
         self.start()
-        answer_id = f"a{next(self._ids)}"
-        socket_path = self._dir / f"{answer_id}.sock"
+        answer_id = f"a{self._token}-{next(self._ids)}"
+        socket_path = self.directory / f"{answer_id}.sock"
         listening = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         listening.bind(str(socket_path))
         listening.listen(128)
@@ -212,7 +233,8 @@ class AnswerHost:
         else:
             command["source"] = spec.source
         # Inside a sandbox /tmp is the answer's own scratch space, emptied after each answer.
-        command["workdir"] = f"/tmp/{answer_id}" if self.confined else str(self._dir / answer_id)
+        workdir = f"/tmp/{answer_id}" if self.confined else str(self.directory / answer_id)
+        command["workdir"] = workdir
         try:
             reply = self._call(command, fds=[listening.fileno(), write_end])
         finally:
@@ -240,7 +262,7 @@ class AnswerHost:
         try:
             with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
                 connection.settimeout(timeout or CONTROL_TIMEOUT_SECONDS)
-                connection.connect(str(self._dir / "control.sock"))
+                connection.connect(str(self.directory / "control.sock"))
                 socket.send_fds(connection, [b"C"], fds or [])
                 connection.sendall(json.dumps(command).encode())
                 connection.shutdown(socket.SHUT_WR)
@@ -258,6 +280,15 @@ class AnswerHost:
         if not isinstance(answer, dict):
             raise HostUnavailable("its reply was not a JSON object")
         return answer
+
+
+def answer_code(cell_source: str) -> str:
+    """The Python of an exercise cell. Its ``%%exercise`` line stays, as a comment, so that
+    every line number a check names is the line the learner's editor shows."""
+    first, newline, rest = cell_source.partition("\n")
+    if first.lstrip().startswith("%%exercise"):
+        return f"# {first.strip()}{newline}{rest}"
+    return cell_source
 
 
 def _answer_env() -> dict[str, str]:

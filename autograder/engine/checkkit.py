@@ -144,9 +144,10 @@ def _strip(value: Any, ignored: set[str]) -> Any:
 # a free loop stays far below that even on a busy machine, and a blocked one cannot get
 # below it however quiet the machine is, so the best of a few tries decides.
 SERIAL_SHARE = 0.5
-NOISE_SECONDS = 0.03
+NOISE_SECONDS = 0.05
 # A loop stalled for most of a request (and longer than scheduling noise) was held by it.
 STALL_SHARE = 0.5
+STALL_NOISE_SECONDS = 0.02
 
 
 @dataclass
@@ -155,6 +156,7 @@ class Overlap:
     single: float  # the fastest of a few single requests, in seconds
     together: float  # the fastest burst of ``count`` requests sent at once
     statuses: list[int]
+    failed: httpx.Response | None = None  # the first answer that was a server error
 
     @property
     def serialised(self) -> bool:
@@ -191,7 +193,11 @@ def measure_overlap(
     burst = list(requests)
     for _ in range(tries):
         timed, wall = client.concurrently(burst)
-        overlap = Overlap(len(burst), min(singles), wall, [t.response.status_code for t in timed])
+        statuses = [t.response.status_code for t in timed]
+        failed = next((t.response for t in timed if t.response.status_code >= 500), None)
+        overlap = Overlap(len(burst), min(singles), wall, statuses, failed)
+        if failed is not None:
+            return overlap  # timing says nothing about requests that fail
         if best is None or overlap.together < best.together:
             best = overlap
         if not best.serialised:
@@ -202,21 +208,39 @@ def measure_overlap(
     return best
 
 
+def expect_overlap(
+    client: Any,
+    requests: Sequence[tuple[str, str, dict[str, Any]]],
+    what: str,
+    *,
+    fresh: Callable[[], tuple[str, str, dict[str, Any]]] | None = None,
+    why: str = "",
+) -> Overlap:
+    """Fail unless ``requests`` sent at once all succeed and are served together."""
+    overlap = measure_overlap(client, requests, fresh=fresh)
+    if overlap.failed is not None:
+        fail(f"{len(requests)} {what} sent at once: one answered {show(overlap.failed)}.")
+    if overlap.serialised:
+        fail(overlap.describe(what) + why)
+    return overlap
+
+
 def loop_stall(
     client: Any, method: str, url: str, **kwargs: Any
 ) -> tuple[httpx.Response, float, float]:
     """One request while the loop is probed from outside: (response, longest stall, duration)."""
     client.request(method, url, **kwargs)  # first-call costs (imports, caches) are not the work
-    started = time.perf_counter()
-    response, stall = client.loop_lag_during(method, url, **kwargs)
-    return response, stall, time.perf_counter() - started
+    return client.loop_lag_during(method, url, **kwargs)
 
 
 def stalled(stall: float, seconds: float) -> bool:
-    return stall > NOISE_SECONDS and stall > STALL_SHARE * seconds
+    return stall > STALL_NOISE_SECONDS and stall > STALL_SHARE * seconds
 
 
 # --- what the answer's process reported, for messages only ---------------------------------------
+
+
+BLOCKING_SEEN = "Your app's process saw the blocking call:"
 
 
 def reported_blocking(report: AnswerReport, request_prefix: str = "") -> str:
@@ -225,7 +249,7 @@ def reported_blocking(report: AnswerReport, request_prefix: str = "") -> str:
     if not found:
         return ""
     event = found[0]
-    return f"\nYour app's process saw the blocking call: `{event.call}` {event.origin}."
+    return f"\n{BLOCKING_SEEN} `{event.call}` {event.origin}."
 
 
 # --- contract helpers: the OpenAPI document, and the source ---------------------------------------

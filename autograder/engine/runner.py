@@ -38,6 +38,7 @@ from autograder import registry as registry_module
 from autograder.engine import plugin as check_fixtures
 from autograder.engine import source_rules
 from autograder.engine.answers import AnswerHost, AnswerSpec, RunningAnswer, default_host
+from autograder.engine.checkkit import BLOCKING_SEEN
 from autograder.engine.plugin import CheckPlugin
 from autograder.engine.report import AnswerReport, DiscardedReport
 from autograder.engine.results import CheckResult, ExerciseResult
@@ -97,13 +98,18 @@ def run_checks(
     host: AnswerHost | None = None,
     services: FakeServices | None = None,
     trusted_only: bool = False,
+    memory_mb: int = 2048,
 ) -> ExerciseResult:
-    """Check ``source`` as the answer to ``exercise_id``; ``hidden`` adds the hidden checks."""
+    """Check ``source`` as the answer to ``exercise_id``; ``hidden`` adds the hidden checks.
+
+    ``host`` runs the answer (the process's own unconfined one by default), ``services`` are
+    the fake upstreams it talks to, ``memory_mb`` bounds the answer process's address space.
+    """
     registry = registry_module.load()
     exercise = registry.exercise(exercise_id)
     started = time.perf_counter()
     with _run_lock:
-        result = _run(exercise, registry, source, hidden, host, services, trusted_only)
+        result = _run(exercise, registry, source, hidden, host, services, trusted_only, memory_mb)
     secrets = []
     if hidden:
         secrets = [exercise.reference_source(), exercise.hidden_checks_path.read_text("utf-8")]
@@ -120,6 +126,7 @@ def _run(
     host: AnswerHost | None,
     services: FakeServices | None,
     trusted_only: bool,
+    memory_mb: int,
 ) -> ExerciseResult:
     result = ExerciseResult(exercise.id)
     compile_error = _compile_error(exercise, source)
@@ -130,7 +137,9 @@ def _run(
     host = host or default_host()
     learner_services = services or _notebook_services()
     learner_services.reset()
-    answer = host.start_answer(_spec(exercise, source, host, learner_services))
+    spec = _spec(exercise, source, host, learner_services)
+    spec.memory_mb = memory_mb
+    answer = host.start_answer(spec)
     try:
         if not answer.wait_until_serving(START_TIMEOUT_SECONDS):
             answer.stop(grace=0.5)
@@ -156,6 +165,7 @@ def _run(
     result.checks.extend(_review_rows(exercise, registry, source))
     if not trusted_only:
         result.checks.extend(_report_rows(answer))
+        result.checks.extend(_blocking_rows(answer.report, result.checks))
         result.checks.extend(_warning_rows(answer.report))
     return result
 
@@ -333,6 +343,32 @@ def _report_rows(answer: RunningAnswer) -> list[CheckResult]:
                 "and output alone."
             ),
             kind="runs",
+        )
+    ]
+
+
+def _blocking_rows(report: AnswerReport, rows: list[CheckResult]) -> list[CheckResult]:
+    """Blocking calls the answer's process saw that no timed check already explained.
+
+    A call too short to show in timing from outside (a millisecond's sleep) still holds the
+    loop; the answer's own report is the only place it shows, so the row says so.
+    """
+    if not report.blocking or any(BLOCKING_SEEN in row.message for row in rows):
+        return []
+    lines = [
+        f"{event.request or 'start-up'}: `{event.call}` {event.origin}"
+        for event in report.blocking[:3]
+    ]
+    return [
+        CheckResult(
+            name="nothing blocks the event loop (as the app's own process saw it)",
+            rule="async-1",
+            rule_text="Blocking calls never run on the event loop.",
+            status="failed",
+            message="\n".join(lines),
+            hint="Await an async equivalent, or hand the call to a thread (asyncio.to_thread).",
+            kind="behaviour",
+            evidence="reported",
         )
     ]
 

@@ -16,11 +16,13 @@ and ``%reveal_exercise <id> [--yes]``.
 
 from __future__ import annotations
 
+import contextlib
 import linecache
 from dataclasses import dataclass, field
 from typing import Any
 
 from autograder import registry
+from autograder.engine.answers import answer_code
 from autograder.engine.results import ExerciseResult
 from autograder.registry import Exercise
 
@@ -98,12 +100,15 @@ def exercise_magic(line: str, cell: str) -> None:
         registry.load().exercise(exercise_id)
     except KeyError as error:
         raise UnknownExercise(str(error.args[0])) from None
-    SESSION.sources[exercise_id] = cell
+    # The magic line stays as a comment: line numbers then match the editor's, here and in
+    # every check.
+    source = answer_code(f"%%exercise {exercise_id}\n{cell}")
+    SESSION.sources[exercise_id] = source
     filename = f"<exercise {exercise_id} (your cell)>"
-    linecache.cache[filename] = (len(cell), None, cell.splitlines(keepends=True), filename)
+    linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
     shell = get_ipython()
     namespace = shell.user_ns if shell is not None else {}
-    exec(compile(cell, filename, "exec"), namespace)
+    exec(compile(source, filename, "exec"), namespace)
 
 
 def check(exercise_id: str, *, traceback: bool = False, hidden: bool = False) -> None:
@@ -326,6 +331,21 @@ def _exercise(exercise_id: str) -> Exercise:
         raise UnknownExercise(str(error)) from None
 
 
+def _warm_up_in_background() -> None:
+    """Start the answer host and the fake services now, so the first check does not wait."""
+    import threading
+
+    def warm() -> None:
+        from autograder.engine.answers import default_host
+        from autograder.engine.runner import _notebook_services
+
+        with contextlib.suppress(Exception):  # the first check will say what is wrong
+            default_host()
+            _notebook_services()
+
+    threading.Thread(target=warm, name="workbook-warm-up", daemon=True).start()
+
+
 def reset_exercise_magic(line: str) -> None:
     """``%reset_exercise ID``: this cell becomes the exercise's starter cell."""
     reset(line.strip())
@@ -343,6 +363,7 @@ def reveal_exercise_magic(line: str) -> None:
 
 
 def load_ipython_extension(ipython: Any) -> None:
+    _warm_up_in_background()
     ipython.register_magic_function(exercise_magic, magic_kind="cell", magic_name="exercise")
     ipython.register_magic_function(
         reset_exercise_magic, magic_kind="line", magic_name="reset_exercise"
