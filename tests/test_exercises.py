@@ -71,7 +71,9 @@ def test_starter_and_every_wrong_fix_fail_on_trusted_evidence_alone(exercise):
 def test_the_notebook_verdict_is_the_graded_verdict(exercise):
     """The notebook's check() and confined classroom grading agree on every known answer."""
     answers = _answers(exercise)
-    graded = grade_answers([(exercise.id, source) for _, source in answers], Limits(), confined=True)
+    graded = grade_answers(
+        [(exercise.id, source) for _, source in answers], Limits(), confined=True
+    )
     for (label, source), graded_result in zip(answers, graded, strict=True):
         in_notebook = run_checks(exercise.id, source)
         assert in_notebook.status == graded_result.status, (

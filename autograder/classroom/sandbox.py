@@ -124,6 +124,9 @@ class BubblewrapLauncher:
             args += ["--tmpfs", hidden]  # an empty folder where the grader's own code lies
         args += ["--proc", "/proc", "--dev", "/dev"]
         args += ["--size", str(TMP_BYTES), "--tmpfs", "/tmp"]
+        # The folders bubblewrap made to hold the binds sit on a tmpfs root: make it read-only
+        # too, so that /tmp is the one place an answer can write.
+        args += ["--remount-ro", "/"]
         return args
 
 

@@ -249,7 +249,10 @@ def _does_not_run(answer: RunningAnswer, trusted_only: bool) -> CheckResult:
             "Fix the error above, run the exercise cell again, then this check.",
             traceback=error.traceback,
         )
-    reason = f"it did not start serving within {START_TIMEOUT_SECONDS:.0f} s"
+    if answer.report.ended:
+        reason = "its process ended before it served"
+    else:
+        reason = f"it did not start serving within {START_TIMEOUT_SECONDS:.0f} s"
     if answer.stop_note and "not running" not in answer.stop_note:
         reason += f" ({answer.stop_note})"
     return _runs_row(

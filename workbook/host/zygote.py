@@ -85,6 +85,7 @@ class Zygote:
     max_processes: int
     running: dict[str, int] = field(default_factory=dict)  # answer id -> pid
     notes: dict[str, str] = field(default_factory=dict)  # answer id -> why it was killed
+    ended: dict[int, int] = field(default_factory=dict)  # pid -> wait status, once reaped
 
     def serve(self) -> None:
         while True:
@@ -164,11 +165,11 @@ class Zygote:
             return {"ok": True, "exit": note or "not running"}
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGTERM)
-        status = _wait(pid, grace)
+        status = self._wait(pid, grace)
         if status is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, signal.SIGKILL)
-            status = _wait(pid, 5)
+            status = self._wait(pid, 5)
         killed = 0
         if self.confined:
             killed = self._kill_leftovers()
@@ -197,11 +198,28 @@ class Zygote:
     def _reap(self) -> None:
         while True:
             try:
-                pid, _ = os.waitpid(-1, os.WNOHANG)
+                pid, status = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
                 return
             if pid == 0:
                 return
+            if pid in self.running.values():
+                self.ended[pid] = status
+
+    def _wait(self, pid: int, seconds: float) -> int | None:
+        """The answer's wait status, once it has ended; None if it outlives ``seconds``."""
+        deadline = time.monotonic() + seconds
+        while pid not in self.ended:
+            try:
+                done, status = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if done:
+                return status
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(0.005)
+        return self.ended.pop(pid, 0)
 
 
 def _empty(directory: str) -> None:
@@ -218,20 +236,6 @@ def _processes_besides_us() -> list[int]:
     return [
         int(entry) for entry in os.listdir("/proc") if entry.isdigit() and int(entry) not in (1, me)
     ]
-
-
-def _wait(pid: int, seconds: float) -> int | None:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            done, status = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            return 0
-        if done:
-            return status
-        if time.monotonic() > deadline:
-            return None
-        time.sleep(0.005)
 
 
 def _describe(status: int | None) -> str:
