@@ -26,7 +26,8 @@ def test_profile_is_fetched_without_blocking(learner_client, learner_report):
         learner_client,
         [("GET", f"/users/{n}/profile", {}) for n in range(1, BURST + 1)],
         "profile requests",
-        why="\nGET /users/{id}/profile blocked the event loop. A synchronous HTTP client "
+        headline="GET /users/{id}/profile blocked the event loop",
+        why="\nA synchronous HTTP client "
         "(requests, httpx.Client) waits on its socket and holds the whole event loop until the "
         "profile service answers: every other request waits."
         + reported_blocking(learner_report, "GET /users"),

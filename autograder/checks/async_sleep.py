@@ -23,8 +23,8 @@ def test_a_report_request_never_blocks_the_loop(learner_client, learner_report):
         learner_client,
         [("GET", f"/reports/{n}", {}) for n in range(BURST)],
         "report requests",
-        why="\nGET /reports/{id} blocked the event loop."
-        + reported_blocking(learner_report, "GET /reports"),
+        headline="GET /reports/{id} blocked the event loop",
+        why=reported_blocking(learner_report, "GET /reports"),
     )
 
 

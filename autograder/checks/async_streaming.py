@@ -39,7 +39,8 @@ def test_tokens_are_relayed_without_blocking(learner_client, learner_report):
         learner_client,
         [chat(f"message {n}") for n in range(BURST)],
         "chat streams",
-        why="\nPOST /chat/stream blocked the event loop. A synchronous client reads the upstream "
+        headline="POST /chat/stream blocked the event loop",
+        why="\nA synchronous client reads the upstream "
         "stream with blocking socket calls. Inside an async generator every one of those reads "
         "holds the event loop, for the whole length of the answer. `async with "
         "client.stream(...)` and `async for ... in response.aiter_lines()` wait without "

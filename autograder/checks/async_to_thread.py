@@ -71,7 +71,8 @@ def test_lookup_does_not_block(learner_client, learner_report):
         [("GET", "/geocode", {"params": {"address": a}}) for a in addresses],
         "lookups of new addresses",
         fresh=lambda: ("GET", "/geocode", {"params": {"address": fresh_address()}}),
-        why="\nGET /geocode blocked the event loop." + explained(learner_report),
+        headline="GET /geocode blocked the event loop",
+        why=explained(learner_report),
     )
 
 

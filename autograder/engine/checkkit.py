@@ -214,14 +214,19 @@ def expect_overlap(
     what: str,
     *,
     fresh: Callable[[], tuple[str, str, dict[str, Any]]] | None = None,
+    headline: str = "",
     why: str = "",
 ) -> Overlap:
-    """Fail unless ``requests`` sent at once all succeed and are served together."""
+    """Fail unless ``requests`` sent at once all succeed and are served together.
+
+    The message is ``headline`` (``GET /reports/{id} blocked the event loop``), what was
+    measured, then ``why``.
+    """
     overlap = measure_overlap(client, requests, fresh=fresh)
     if overlap.failed is not None:
         fail(f"{len(requests)} {what} sent at once: one answered {show(overlap.failed)}.")
     if overlap.serialised:
-        fail(overlap.describe(what) + why)
+        fail((f"{headline}: " if headline else "") + overlap.describe(what) + why)
     return overlap
 
 
@@ -240,7 +245,7 @@ def stalled(stall: float, seconds: float) -> bool:
 # --- what the answer's process reported, for messages only ---------------------------------------
 
 
-BLOCKING_SEEN = "Your app's process saw the blocking call:"
+BLOCKING_SEEN = "The blocking call, as your app's process saw it:"
 
 
 def reported_blocking(report: AnswerReport, request_prefix: str = "") -> str:

@@ -37,7 +37,8 @@ class NotebookSession:
     A kernel serves one learner, so the kernel process is this session's natural lifetime.
     """
 
-    sources: dict[str, str] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)  # what is checked (magic as comment)
+    cells: dict[str, str] = field(default_factory=dict)  # the cell's code as the learner wrote it
     last_result: ExerciseResult | None = None
     # progress() displays still on screen (display id -> lesson), redrawn after every check
     progress_displays: dict[str, str | None] = field(default_factory=dict)
@@ -104,6 +105,7 @@ def exercise_magic(line: str, cell: str) -> None:
     # every check.
     source = answer_code(f"%%exercise {exercise_id}\n{cell}")
     SESSION.sources[exercise_id] = source
+    SESSION.cells[exercise_id] = cell
     filename = f"<exercise {exercise_id} (your cell)>"
     linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
     shell = get_ipython()
@@ -314,7 +316,7 @@ def _replace_running_cell(exercise: Exercise, text: str, *, reason: str, done: s
             f"`python -m autograder reset {exercise.id}` rewrites the cell in the lesson's "
             "notebook file."
         )
-    kept = keep_replaced(exercise, SESSION.sources.get(exercise.id), reason, ProgressStore())
+    kept = keep_replaced(exercise, SESSION.cells.get(exercise.id), reason, ProgressStore())
     # What %load does: the front end swaps the running cell's text for ours.
     shell.set_next_input(text, replace=True)
     message = "\n".join(line for line in (done, kept.describe(exercise)) if line)
