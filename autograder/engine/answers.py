@@ -182,8 +182,9 @@ class AnswerHost:
         raise HostUnavailable(f"the answer host did not start within {timeout:g} s")
 
     def alive(self) -> bool:
-        if self.owner:
-            return self._process is not None and self._process.poll() is None
+        """The zygote answers on its control socket (a stopped one does not)."""
+        if self.owner and (self._process is None or self._process.poll() is not None):
+            return False
         try:
             return bool(self._call({"op": "ping"}, timeout=2.0).get("ok"))
         except HostUnavailable:
