@@ -24,28 +24,45 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.root_dir=lessons $(ROOT_FLAG) $(ARGS)
 
-# The browser test drives the system's Chromium. Where it can (Debian or Ubuntu, as root) `make
-# test` installs Debian's package; elsewhere it says how, and the test skips (in CI it fails).
+# Two system packages the suite needs: Chromium (the browser test, handouts) and bubblewrap
+# (classroom grading confines every answer with it). Where it can (Debian or Ubuntu, as root)
+# `make test` installs Debian's packages; elsewhere it says how, and the tests that need them
+# skip (in CI they fail).
 CHROMIUM := /usr/bin/chromium
 CHROMIUM_PACKAGES := chromium chromium-driver
 HAVE_CHROMIUM := [ -n "$$WORKBOOK_CHROMIUM" ] || command -v chromium >/dev/null \
 	|| command -v chromium-browser >/dev/null || command -v google-chrome >/dev/null
-APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(CHROMIUM_PACKAGES) >/dev/null
+BWRAP := /usr/bin/bwrap
+HAVE_BWRAP := [ -n "$$WORKBOOK_BWRAP" ] || command -v bwrap >/dev/null
+# apt-get update only when a first install fails: on a fresh machine the lists may be stale.
+APT_INSTALL = DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null \
+	|| { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null; }
+CAN_APT := [ "$$(id -u)" = 0 ] && [ -f /etc/debian_version ]
 
 $(CHROMIUM):
 	@if $(HAVE_CHROMIUM); then :; \
-	elif [ "$$(id -u)" = 0 ] && [ -f /etc/debian_version ]; then \
+	elif $(CAN_APT); then \
 		echo "Installing $(CHROMIUM_PACKAGES) for the browser test"; \
-		$(APT_INSTALL) || { apt-get update -qq && $(APT_INSTALL); } \
+		$(call APT_INSTALL,$(CHROMIUM_PACKAGES)) \
 			|| echo "note: could not install Chromium; the browser test will skip"; \
 	else \
 		echo "note: no Chromium, the browser test will skip; install it with \`sudo apt-get install $(CHROMIUM_PACKAGES)\` or set WORKBOOK_CHROMIUM"; \
 	fi
 
-test: $(STAMP) | $(CHROMIUM)
+$(BWRAP):
+	@if $(HAVE_BWRAP); then :; \
+	elif $(CAN_APT); then \
+		echo "Installing bubblewrap for classroom grading"; \
+		$(call APT_INSTALL,bubblewrap) \
+			|| echo "note: could not install bubblewrap; the grading tests will skip"; \
+	else \
+		echo "note: no bubblewrap, the grading tests will skip; install it with \`sudo apt-get install bubblewrap\`"; \
+	fi
+
+test: $(STAMP) | $(CHROMIUM) $(BWRAP)
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
-bench: $(STAMP)
+bench: $(STAMP) | $(BWRAP)
 	$(BIN)/python -m autograder bench
 
 # Regenerate lessons/*.ipynb from lessons/src/*.md and the registry.

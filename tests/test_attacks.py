@@ -33,7 +33,7 @@ from tests.test_course import (
     scores,
 )
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("bubblewrap")]
 LOADED = registry.load()
 LESSON = LESSONS[0]
 TARGET = "async-sleep"

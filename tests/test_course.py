@@ -337,6 +337,7 @@ REASONS = {
 }
 
 
+@pytest.mark.usefixtures("bubblewrap")
 def test_grade_gives_every_student_their_exact_score_and_feedback(course):
     expected = build_class(course)
     finished = grade(course, "--workers", "2", "--timeout", "20")
@@ -379,6 +380,7 @@ def test_grade_gives_every_student_their_exact_score_and_feedback(course):
     assert unreadable.read_bytes() == b'{"cells": [ this is not json'
 
 
+@pytest.mark.usefixtures("bubblewrap")
 def test_nbgrader_autograde_and_grade_write_the_same_grades(course, tmp_path):
     expected = {}
     for lesson in LESSONS:
@@ -401,6 +403,7 @@ def test_nbgrader_autograde_and_grade_write_the_same_grades(course, tmp_path):
     assert cell_grades(course) == cell_grades(twin)
 
 
+@pytest.mark.usefixtures("bubblewrap")
 def test_a_killed_run_resumes_without_losing_or_duplicating_grades(course):
     expected = synthetic_class(course, 3, seed=11)
     command = [sys.executable, "-m", "autograder", "grade", str(course), "--workers", "1"]
@@ -425,6 +428,7 @@ def test_a_killed_run_resumes_without_losing_or_duplicating_grades(course):
                 assert len(names) == len(set(names))
 
 
+@pytest.mark.usefixtures("bubblewrap")
 def test_grading_on_a_dask_cluster_gives_the_same_grades(course, tmp_path):
     import dask
     from distributed import LocalCluster

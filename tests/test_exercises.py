@@ -67,6 +67,7 @@ def test_starter_and_every_wrong_fix_fail_on_trusted_evidence_alone(exercise):
         assert all(c.evidence == "trusted" for c in result.checks), label
 
 
+@pytest.mark.usefixtures("bubblewrap")
 @pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.id)
 def test_the_notebook_verdict_is_the_graded_verdict(exercise):
     """The notebook's check() and confined classroom grading agree on every known answer."""

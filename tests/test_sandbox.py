@@ -29,6 +29,7 @@ from autograder.engine.clients import AnswerClient
 from autograder.engine.results import ExerciseResult
 from workbook.upstreams import FakeServices
 
+pytestmark = pytest.mark.usefixtures("bubblewrap")
 LOADED = registry.load()
 SLEEP = LOADED.exercise("async-sleep")
 PROJECT = registry.project_root()

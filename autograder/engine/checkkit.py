@@ -176,7 +176,7 @@ def measure_overlap(
     requests: Sequence[tuple[str, str, dict[str, Any]]],
     *,
     fresh: Callable[[], tuple[str, str, dict[str, Any]]] | None = None,
-    tries: int = 3,
+    tries: int = 2,
 ) -> Overlap:
     """Time single requests and all of ``requests`` at once, from outside the answer.
 
