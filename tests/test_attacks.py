@@ -159,3 +159,23 @@ def test_without_confinement_the_feedback_still_hides_the_reference_and_warns(co
     assert "Graded without confinement" in text
     shown = {line.strip() for line in text.splitlines() if len(line.strip()) >= 12}
     assert not (reference_only_lines() | hidden_check_lines()) & shown
+
+
+SWAPS_ITS_SUBMISSION = """
+import glob, shutil
+for source in glob.glob("__COURSE__/source/__LESSON__/*.ipynb"):
+    shutil.copy(source, "__COURSE__/submitted/swapper/__LESSON__/__LESSON__.ipynb")
+"""
+
+
+def test_a_submission_changed_while_graded_is_graded_as_it_was_handed_in(course):
+    """Unconfined, an answer can reach its own submission; the copy taken before grading wins."""
+    starter = LOADED.exercise(TARGET).starter_source()
+    swap = (
+        SWAPS_ITS_SUBMISSION.replace("__COURSE__", str(course)).replace("__LESSON__", LESSON)
+        + starter
+    )
+    submit(course, "swapper", LESSON, only_answer(course, swap))
+    finished = grade(course, "--unconfined", "--workers", "1")
+    assert "it changed while it was graded" in finished.stdout, finished.stdout
+    assert scores(course) == {("swapper", LESSON): 0}

@@ -453,3 +453,21 @@ def test_grading_on_a_dask_cluster_gives_the_same_grades(course, tmp_path):
     assert not report.failed
     assert scores(course) == expected
     assert cell_grades(course) == cell_grades(twin)
+
+
+def test_nbgrader_runs_from_the_environment_without_activation(tmp_path):
+    """`.venv/bin/nbgrader ...` finds nbgrader's own helpers (alembic) with no venv on PATH."""
+    course = tmp_path / "course"
+    run([sys.executable, "-m", "autograder", "course", "init", str(course)], cwd=tmp_path)
+    env = {**tool_env(), "PATH": "/usr/bin:/bin"}
+    finished = subprocess.run(
+        [str(VENV_BIN / "nbgrader"), "generate_assignment", LESSONS[0], "--force"],
+        cwd=course,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert finished.returncode == 0, finished.stdout[-2000:] + finished.stderr[-2000:]
+    assert (course / "release" / LESSONS[0] / f"{LESSONS[0]}.ipynb").is_file()

@@ -316,3 +316,56 @@ def test_fake_services_listen_on_unix_sockets_for_sandboxes(tmp_path):
         assert services.observed["profile"].connections == 1
     finally:
         services.close()
+
+
+# --- answers made of several files, and hosts that outlive nothing ------------------------------
+
+PACKAGE = {
+    "shop/__init__.py": "",
+    "shop/models.py": (
+        "from pydantic import BaseModel\n\n\nclass Item(BaseModel):\n    sku: str\n    price: int\n"
+    ),
+    "shop/main.py": (
+        "from fastapi import FastAPI\n\nfrom shop.models import Item\n\napp = FastAPI()\n\n\n"
+        '@app.get("/items/{sku}")\nasync def read_item(sku: str) -> Item:\n'
+        "    return Item(sku=sku, price=100)\n"
+    ),
+}
+
+
+def test_an_answer_made_of_several_files_is_served_confined(confined):
+    """The capstone's answers are packages: the boundary takes files and an entry module."""
+    assert confined.host is not None
+    answer = confined.host.start_answer(AnswerSpec("async-sleep", files=PACKAGE, entry="shop.main"))
+    assert answer.wait_until_serving(20), answer.report.load_error
+    client = AnswerClient(str(answer.socket_path), answer.report)
+    try:
+        assert client.get("/items/KT-1").json() == {"sku": "KT-1", "price": 100}
+    finally:
+        client.close()
+        answer.stop()
+    assert answer.report.stopped is not None
+
+
+def test_a_host_ends_with_the_process_that_started_it(tmp_path):
+    import subprocess
+    import sys
+
+    started = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from autograder.engine.answers import AnswerHost\n"
+            "import os\n"
+            "host = AnswerHost().start()\nhost.wait_ready()\n"
+            "print(host._process.pid)\nos._exit(0)\n",  # no clean-up: as a killed kernel
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    zygote = int(started.stdout.strip())
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and Path(f"/proc/{zygote}").exists():
+        time.sleep(0.05)
+    assert not Path(f"/proc/{zygote}").exists(), "the zygote outlived its parent"

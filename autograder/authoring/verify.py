@@ -1,6 +1,7 @@
 """Author checks, in the spirit of rustlings' own: an exercise is honest when its starter runs
-and fails both its visible and its hidden checks, its reference passes every check, and each
-known wrong fix fails with a message that says why.
+and fails both its visible and its hidden checks, its reference passes every check, each
+known wrong fix fails with a message that says why, and the starter and every wrong fix fail
+on trusted evidence alone (with the answer process's own report set aside).
 
 Wrong fixes live in ``tests/wrong_fixes/<slug>__<name>.py``. Their first line is
 ``# expect: <text>``: the text a failing check's message (or rule) must contain.
@@ -71,8 +72,14 @@ def verify_exercise(exercise: Exercise) -> VerifyReport:
     for check in reference.failures():
         report.problems.append(f"reference fails {check.name!r}: {check.message}")
 
+    if not run_checks(exercise.id, starter, hidden=True, trusted_only=True).failures():
+        report.problems.append("starter passes once its own report is set aside")
+
     for path in wrong_fixes_of(exercise):
-        result = run_checks(exercise.id, path.read_text(encoding="utf-8"), hidden=True)
+        source = path.read_text(encoding="utf-8")
+        if run_checks(exercise.id, source, hidden=True, trusted_only=True).passed:
+            report.problems.append(f"wrong fix {path.name} passes on trusted evidence alone")
+        result = run_checks(exercise.id, source, hidden=True)
         want = expected_text(path)
         if result.passed:
             report.problems.append(f"wrong fix {path.name} passes every check")

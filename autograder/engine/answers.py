@@ -11,6 +11,7 @@ answer never needs to write anywhere the checks read from.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import itertools
 import json
@@ -315,5 +316,6 @@ def default_host() -> AnswerHost:
             if _default_host is not None:
                 _default_host.close()
             _default_host = AnswerHost().start()
+            atexit.register(_default_host.close)
             _default_host.wait_ready()
         return _default_host
