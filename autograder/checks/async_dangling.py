@@ -4,7 +4,7 @@ import time
 from autograder.engine.checkkit import expect_status, require, rule
 
 _fresh = itertools.count(4100)
-SETTLE_SECONDS = 0.2  # a write the endpoint started gets this long to reach the audit trail
+SETTLE_SECONDS = 0.1  # a write the endpoint started gets this long to reach the audit trail
 
 
 def entries_after(services, subject, wanted):

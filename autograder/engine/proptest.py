@@ -12,3 +12,7 @@ examples = settings(
     database=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
+
+# For endpoints that wait on something slow (a sleep, an upstream round trip): every example
+# costs both apps that wait, so fewer examples, where the inputs barely vary the path taken.
+slow_examples = settings(examples, max_examples=8)

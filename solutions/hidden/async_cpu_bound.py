@@ -10,7 +10,7 @@ from autograder.engine.checkkit import (
     same_answer,
     stalled,
 )
-from autograder.engine.proptest import examples
+from autograder.engine.proptest import slow_examples
 
 # Mostly valid inputs (those are hashed), some that the request model must reject.
 passwords = st.one_of(st.text(min_size=8, max_size=40), st.text(max_size=140))
@@ -34,7 +34,7 @@ def test_a_burst_of_derivations_never_stalls_the_loop(learner_client):
 
 
 @rule("async-2")
-@examples
+@slow_examples
 @given(password=passwords, salt=salts)
 def test_keys_match_the_reference(learner_client, reference_client, password, salt):
     """any password and salt get the reference's answer"""

@@ -4,9 +4,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograder.engine.checkkit import ask_both, require, rule, same_answer
-from autograder.engine.proptest import examples
+from autograder.engine.proptest import slow_examples
 
-SETTLE_SECONDS = 0.2
+SETTLE_SECONDS = 0.1
 
 
 def audit_count(services, subject, at_least):
@@ -19,7 +19,7 @@ def audit_count(services, subject, at_least):
 
 
 @rule("async-5")
-@examples
+@slow_examples
 @given(document_id=st.integers(min_value=-5, max_value=2**31))
 def test_reads_are_answered_and_audited_like_the_reference(
     learner_client, reference_client, learner_services, reference_services, document_id

@@ -2,13 +2,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograder.engine.checkkit import ask_both, expect_overlap, rule, same_answer
-from autograder.engine.proptest import examples
+from autograder.engine.proptest import slow_examples
 
 user_ids = st.one_of(st.integers(min_value=1, max_value=600), st.integers(-(2**63), 2**63))
 
 
 @rule("async-1")
-@examples
+@slow_examples
 @given(user_id=user_ids)
 def test_profiles_match_the_reference(learner_client, reference_client, user_id):
     """any user id gets the reference's answer, without blocking"""
@@ -17,7 +17,7 @@ def test_profiles_match_the_reference(learner_client, reference_client, user_id)
 
 
 @rule("async-1")
-@examples
+@slow_examples
 @given(user_id=st.text(alphabet="abc-_.~0123456789", min_size=1, max_size=6))
 def test_malformed_ids_are_rejected_like_the_reference(learner_client, reference_client, user_id):
     """malformed user ids are answered as the reference answers them"""

@@ -4,11 +4,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograder.engine.checkkit import ask_both, expect_overlap, rule, same_answer
-from autograder.engine.proptest import examples
+from autograder.engine.proptest import slow_examples
 
 
 @rule("async-1")
-@examples
+@slow_examples
 @given(report_id=st.integers(min_value=-(2**40), max_value=2**40))
 def test_reports_match_the_reference(learner_client, reference_client, report_id):
     """any report id gets the reference's answer, without blocking"""
@@ -17,7 +17,7 @@ def test_reports_match_the_reference(learner_client, reference_client, report_id
 
 
 @rule("async-1")
-@examples
+@slow_examples
 @given(report_id=st.text(min_size=1, max_size=8))
 def test_bad_ids_are_rejected_like_the_reference(learner_client, reference_client, report_id):
     """malformed report ids are rejected as the reference rejects them"""

@@ -2,11 +2,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograder.engine.checkkit import ask_both, expect_overlap, rule, same_answer
-from autograder.engine.proptest import examples
+from autograder.engine.proptest import slow_examples
 
 
 @rule("async-4")
-@examples
+@slow_examples
 @given(message=st.text(min_size=0, max_size=60))
 def test_streams_match_the_reference(learner_client, reference_client, message):
     """any message is streamed back as the reference streams it, without blocking"""
@@ -18,7 +18,7 @@ def test_streams_match_the_reference(learner_client, reference_client, message):
 
 
 @rule("example-2")
-@examples
+@slow_examples
 @given(length=st.sampled_from([0, 1999, 2000, 2001, 5000]))
 def test_message_limits_match_the_reference(learner_client, reference_client, length):
     """message length limits are enforced as the reference enforces them"""

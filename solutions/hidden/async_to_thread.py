@@ -4,7 +4,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograder.engine.checkkit import ask_both, expect_overlap, rule, same_answer
-from autograder.engine.proptest import examples
+from autograder.engine.proptest import slow_examples
 
 addresses = st.one_of(
     st.text(min_size=0, max_size=210),
@@ -13,7 +13,7 @@ addresses = st.one_of(
 
 
 @rule("async-3")
-@examples
+@slow_examples
 @given(address=addresses)
 def test_lookups_match_the_reference(learner_client, reference_client, address):
     """any address gets the reference's answer, without blocking"""
@@ -25,7 +25,7 @@ def test_lookups_match_the_reference(learner_client, reference_client, address):
 
 
 @rule("async-3")
-@examples
+@slow_examples
 @given(address=addresses)
 def test_repeated_lookups_match_the_reference(learner_client, reference_client, address):
     """asking twice for an address gives the same answer as the reference"""

@@ -157,6 +157,26 @@ def _prompt_server_class() -> type:
                     await asyncio.sleep(0.005)
                 counter = (counter + 1) % 864000
 
+        async def shutdown(self, sockets: list[Any] | None = None) -> None:
+            """uvicorn's shutdown steps, polling every 5 ms where uvicorn sleeps 0.1 s."""
+            for server in self.servers:
+                server.close()
+            for sock in sockets or []:
+                sock.close()
+            for connection in list(self.server_state.connections):
+                connection.shutdown()
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + self.config.timeout_graceful_shutdown
+            state = self.server_state
+            while (state.connections or state.tasks) and not self.force_exit:
+                if loop.time() > deadline:
+                    for task in state.tasks:
+                        task.cancel(msg="the answer is being stopped")
+                    break
+                await asyncio.sleep(0.005)
+            if not self.force_exit:
+                await self.lifespan.shutdown()
+
     return PromptServer
 
 
