@@ -53,7 +53,7 @@ STARTUP_TIMEOUT_SECONDS = 10.0
 # one after another (a blocked loop) take visibly longer than ten waiting together.
 PROFILE_LATENCY_SECONDS = 0.01
 GEOCODER_LATENCY_SECONDS = 0.01  # the vendor's servers answer in about this long
-TOKEN_INTERVAL_SECONDS = 0.001  # the fake model "thinks" this long between tokens
+TOKEN_INTERVAL_SECONDS = 0.004  # the fake model "thinks" this long between tokens
 KNOWN_USERS = 500  # profiles exist for user ids 1..KNOWN_USERS
 
 
