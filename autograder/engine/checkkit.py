@@ -20,9 +20,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import cache
 from typing import Any, TypeVar
 
 import httpx
@@ -90,16 +88,8 @@ def ask_both(
     """Send one request to the learner's app and the same to the reference; return both answers.
 
     ``learner`` and ``reference`` are the ``learner_client`` and ``reference_client`` fixtures.
-    Both are sent at once: the learner's app answers from its own process meanwhile.
     """
-    theirs = _reference_thread().submit(reference.request, method, url, **kwargs)
-    mine = learner.request(method, url, **kwargs)
-    return mine, theirs.result()
-
-
-@cache
-def _reference_thread() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="reference-requests")
+    return learner.request(method, url, **kwargs), reference.request(method, url, **kwargs)
 
 
 def same_answer(
