@@ -117,17 +117,35 @@ class BubblewrapLauncher:
                      "ca-certificates", "hosts", "nsswitch.conf", "passwd", "group",
                      "mime.types"):  # fmt: skip
             args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
+        # /tmp comes before the Python binds: a virtualenv may itself live under /tmp (a CI
+        # clone), and must then show through the answer's private /tmp.
+        args += ["--size", str(TMP_BYTES), "--tmpfs", "/tmp"]
         for path in _python_paths():
             args += ["--ro-bind", path, path]
+        for folder in _folders_leading_to(_python_paths(), "/tmp"):
+            args += ["--chmod", "0555", folder]  # no answer can leave files on the way
         args += ["--ro-bind", str(self.upstream_dir), SANDBOX_UPSTREAMS]
         for hidden in _hidden_paths():
             args += ["--tmpfs", hidden]  # an empty folder where the grader's own code lies
         args += ["--proc", "/proc", "--dev", "/dev"]
-        args += ["--size", str(TMP_BYTES), "--tmpfs", "/tmp"]
         # The folders bubblewrap made to hold the binds sit on a tmpfs root: make it read-only
         # too, so that /tmp is the one place an answer can write.
         args += ["--remount-ro", "/"]
         return args
+
+
+def _folders_leading_to(paths: list[str], root: str) -> list[str]:
+    """The folders strictly between ``root`` and each of ``paths`` below it, outermost first."""
+    folders: list[str] = []
+    for path in paths:
+        if not path.startswith(root.rstrip("/") + "/"):
+            continue
+        parts = Path(path).relative_to(root).parts
+        for depth in range(1, len(parts)):
+            folder = str(Path(root, *parts[:depth]))
+            if folder not in folders:
+                folders.append(folder)
+    return folders
 
 
 def _python_paths() -> list[str]:

@@ -86,6 +86,8 @@ class Zygote:
     running: dict[str, int] = field(default_factory=dict)  # answer id -> pid
     notes: dict[str, str] = field(default_factory=dict)  # answer id -> why it was killed
     ended: dict[int, int] = field(default_factory=dict)  # pid -> wait status, once reaped
+    # What /tmp held before any answer ran: the folders that lead to read-only binds.
+    kept: set[str] = field(default_factory=lambda: set(os.listdir("/tmp")))
 
     def serve(self) -> None:
         parent = os.getppid()
@@ -178,7 +180,7 @@ class Zygote:
         killed = 0
         if self.confined:
             killed = self._kill_leftovers()
-            _empty("/tmp")  # the next answer finds nothing this one left behind
+            _empty("/tmp", keep=self.kept)  # the next answer finds nothing this one left behind
         return {"ok": True, "exit": note or _describe(status), "leftovers_killed": killed}
 
     def _kill_leftovers(self) -> int:
@@ -227,8 +229,10 @@ class Zygote:
         return self.ended.pop(pid, 0)
 
 
-def _empty(directory: str) -> None:
+def _empty(directory: str, keep: set[str]) -> None:
     for entry in os.scandir(directory):
+        if entry.name in keep:
+            continue
         if entry.is_dir(follow_symlinks=False):
             shutil.rmtree(entry.path, ignore_errors=True)
         else:
