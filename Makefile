@@ -10,19 +10,25 @@ PYTEST_ARGS ?=
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "the workbook needs Python 3.11 or newer; set PYTHON=/path/to/python3.11"'
+	@echo "Creating the workbook's environment in $(VENV)"
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	@$(BIN)/python -m pip install --quiet --upgrade pip
 
-# Reinstall whenever the dependency list changes.
+# A learner gets what the lessons need; `make test` adds the instructor's and the author's
+# tools. Each reinstalls whenever the dependency list changes. pip's own lines show progress.
+LEARNER_STAMP := $(VENV)/.installed-learner
+$(LEARNER_STAMP): pyproject.toml | $(BIN)/python
+	@echo "Installing the workbook and what the lessons need (the first time takes a minute or two)"
+	$(BIN)/python -m pip install --progress-bar on -e .
+	@touch $(LEARNER_STAMP)
+
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	@touch $(STAMP)
+	@echo "Installing the workbook with the instructor's and the author's tools"
+	$(BIN)/python -m pip install --progress-bar on -e '.[dev]'
+	@touch $(STAMP) $(LEARNER_STAMP)
 
-# Jupyter refuses to start as root unless told; containers and Binder-like hosts often are root.
-ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
-
-lab: $(STAMP)
-	$(BIN)/jupyter lab --ServerApp.root_dir=lessons $(ROOT_FLAG) $(ARGS)
+lab: $(LEARNER_STAMP)
+	$(BIN)/python -m autograder lab $(ARGS)
 
 # Two system packages the suite needs: Chromium (the browser test, handouts) and bubblewrap
 # (classroom grading confines every answer with it). Where it can (Debian or Ubuntu, as root)

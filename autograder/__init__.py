@@ -2,7 +2,8 @@
 
 In a notebook: ``%load_ext autograder`` registers the ``%%exercise`` cell magic (and the
 ``%reset_exercise`` and ``%reveal_exercise`` line magics), and
-``from autograder import check, hint, progress, reset, reveal`` gives the learner's functions.
+``from autograder import check, check_all, hint, progress, reset, reveal, serve`` gives the
+learner's functions.
 Each one imports the notebook machinery when first called, so ``import autograder`` stays cheap.
 """
 
@@ -10,13 +11,44 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["check", "hint", "load_ipython_extension", "progress", "reset", "reveal"]
+__all__ = [
+    "check",
+    "check_all",
+    "hint",
+    "load_ipython_extension",
+    "progress",
+    "reset",
+    "reveal",
+    "serve",
+    "stop_serving",
+]
 
 
 def check(exercise_id: str, *, traceback: bool = False, hidden: bool = False) -> Any:
     from autograder.learner.notebook import check as notebook_check
 
     return notebook_check(exercise_id, traceback=traceback, hidden=hidden)
+
+
+def check_all(lesson: str | None = None) -> None:
+    """Check every exercise of the lesson at once, with points."""
+    from autograder.learner.notebook import check_all as notebook_check_all
+
+    notebook_check_all(lesson)
+
+
+def serve(exercise_id: str, *, port: int = 0) -> str:
+    """Run the exercise's app on loopback and show its Swagger page; returns its address."""
+    from autograder.learner.notebook import serve as notebook_serve
+
+    return notebook_serve(exercise_id, port=port)
+
+
+def stop_serving(exercise_id: str | None = None) -> None:
+    """Stop an app that serve() started (every one, without an id)."""
+    from autograder.learner.notebook import stop_serving as notebook_stop
+
+    notebook_stop(exercise_id)
 
 
 def progress(lesson: str | None = None) -> None:

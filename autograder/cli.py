@@ -13,8 +13,14 @@ from autograder.engine.results import ExerciseResult
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["lab"]:
+        # Everything after `lab` is JupyterLab's (`make lab ARGS="--no-browser --port=8899"`).
+        from autograder.learner.lab import main as lab_main
+
+        return lab_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="command")
 
     listing = commands.add_parser("list", help="list the exercises of every lesson")
     listing.add_argument("--json", action="store_true", help="one JSON object per exercise")
@@ -50,6 +56,11 @@ def main(argv: list[str] | None = None) -> int:
         register(commands)
 
     args = parser.parse_args(argv)
+    if args.command is None:
+        from autograder.learner.cli import guide
+
+        print(guide())
+        return 0
     return args.handler(args)
 
 
@@ -77,7 +88,13 @@ def _list(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     from autograder.engine.answers import answer_code
     from autograder.engine.runner import run_checks
+    from autograder.learner.progress_store import UnknownExercise, known_exercise
 
+    try:
+        known_exercise(args.exercise)
+    except UnknownExercise as error:
+        print(error, file=sys.stderr)
+        return 2
     try:
         # A cell copied from the notebook keeps its %%exercise line (as a comment).
         source = answer_code(args.source.read_text(encoding="utf-8"))

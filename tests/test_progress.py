@@ -181,7 +181,12 @@ def test_the_display_has_a_bar_text_and_json_for_this_lesson_and_the_workbook():
     )
     assert "text-align:left" in bundle["text/html"]
     assert "Whole workbook" in bundle["text/html"]
-    assert f"01-async-hygiene: Async hygiene: 1/{total} done [" in bundle["text/plain"]
+    points = sum(e.points for e in REGISTRY.exercises_of("01-async-hygiene"))
+    first = REGISTRY.exercises_of("01-async-hygiene")[0].points
+    assert (
+        f"01-async-hygiene: Async hygiene: 1/{total} done, {first}/{points} points ["
+        in bundle["text/plain"]
+    )
     assert f"All lessons: 1/{len(REGISTRY.exercises)} done" in bundle["text/plain"]
     assert "02-pydantic-as-law" in bundle["text/plain"]  # the whole workbook, one bar a lesson
     json.dumps(bundle[progress_store.PROGRESS_MIME])  # JSON-ready

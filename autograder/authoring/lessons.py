@@ -29,7 +29,10 @@ if TYPE_CHECKING:
 # used by reset and reveal, in a kernel or a terminal, which should not wait for them.
 
 MARKER = re.compile(r"^<!--\s*exercise:\s*(?P<id>[\w-]+)\s*-->\s*$")
-SETUP_SOURCE = "%load_ext autograder\nfrom autograder import check, hint, progress, reset, reveal"
+SETUP_SOURCE = (
+    "%load_ext autograder\n"
+    "from autograder import check, check_all, hint, progress, reset, reveal, serve, stop_serving"
+)
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
 

@@ -88,13 +88,20 @@ class RunningAnswer:
     report: AnswerReport
     host: AnswerHost
     stop_note: str = ""  # what the zygote said when the answer was stopped
+    url: str = ""  # set when the app was handed a TCP socket (``serve``) instead of a Unix one
 
     def probe(self, timeout: float) -> bool:
         """True when the app's event loop answers the host's probe within ``timeout``."""
-        transport = httpx.HTTPTransport(uds=str(self.socket_path), verify=False)
+        if self.url:
+            transport, base = httpx.HTTPTransport(verify=False), self.url
+        else:
+            transport, base = (
+                httpx.HTTPTransport(uds=str(self.socket_path), verify=False),
+                "http://answer",
+            )
         try:
             with httpx.Client(transport=transport, timeout=timeout) as client:
-                return client.get(f"http://answer{PROBE_PATH}").status_code == 204
+                return client.get(f"{base}{PROBE_PATH}").status_code == 204
         except httpx.HTTPError:
             return False
 
@@ -213,13 +220,21 @@ class AnswerHost:
 
     # --- answers ----------------------------------------------------------------------------
 
-    def start_answer(self, spec: AnswerSpec) -> RunningAnswer:
+    def start_answer(
+        self, spec: AnswerSpec, *, listening: socket.socket | None = None
+    ) -> RunningAnswer:
+        """Start ``spec``'s answer, serving on a new Unix socket, or on ``listening`` if given."""
         self.start()
         answer_id = f"a{self._token}-{next(self._ids)}"
         socket_path = self.directory / f"{answer_id}.sock"
-        listening = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        listening.bind(str(socket_path))
-        listening.listen(128)
+        url = ""
+        if listening is None:
+            listening = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            listening.bind(str(socket_path))
+            listening.listen(128)
+        else:
+            host, port = listening.getsockname()[:2]
+            url = f"http://{host}:{port}"
         read_end, write_end = os.pipe()
         command: dict[str, Any] = {
             "op": "start",
@@ -245,7 +260,7 @@ class AnswerHost:
         report = AnswerReport(read_end)
         if not reply.get("ok"):
             raise HostUnavailable(f"the answer host refused to start an answer: {reply}")
-        return RunningAnswer(answer_id, socket_path, report, self)
+        return RunningAnswer(answer_id, socket_path, report, self, url=url)
 
     def stop_answer(self, answer: RunningAnswer, grace: float) -> str:
         try:

@@ -40,6 +40,7 @@ class ExerciseResult:
     checks: list[CheckResult] = field(default_factory=list)
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)  # about the run itself, shown above the rows
+    next_step: str = ""  # after a pass: what to do next (the learner's tools fill it in)
 
     @property
     def status(self) -> Status:
@@ -103,6 +104,8 @@ class ExerciseResult:
                     lines.extend(f"      | {line}" for line in check.traceback.splitlines())
         if self.passed:
             lines.append("All checks pass. Compare with the reference when you are ready.")
+            if self.next_step:
+                lines.append(self.next_step)
         return "\n".join(lines)
 
     def render_html(self, *, show_tracebacks: bool = False) -> str:
@@ -122,7 +125,15 @@ class ExerciseResult:
             f"{colour};padding:2px 10px;margin:4px 0'>"
             f"<div style='font-weight:bold;color:{colour}'>"
             f"{html.escape(self.exercise_id)}: {verdict} ({passed}/{len(self.checks)} checks)</div>"
-            f"{notes}{rows}</div>"
+            f"{notes}{rows}{self._html_next()}</div>"
+        )
+
+    def _html_next(self) -> str:
+        if not (self.passed and self.next_step):
+            return ""
+        return (
+            f"<div class='wb-next' style='margin:6px 0;color:{PASS_COLOUR}'>"
+            f"<b>{html.escape(self.next_step)}</b></div>"
         )
 
 

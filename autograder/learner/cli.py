@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from autograder import registry
+from autograder.learner import workspace
 from autograder.learner.exercise_cells import (
     CellRewrite,
     NotebookCellError,
@@ -40,6 +41,27 @@ USAGE_ERROR = 2
 
 def register(commands: argparse._SubParsersAction) -> None:
     """Add this module's subcommands to the command line."""
+    lab = commands.add_parser(
+        "lab", help="open the lessons in JupyterLab, in your workspace (what `make lab` runs)"
+    )
+    lab.add_argument("jupyter_args", nargs=argparse.REMAINDER, help="passed on to JupyterLab")
+    lab.set_defaults(handler=_lab)
+
+    start = commands.add_parser(
+        "start", help="write an exercise's starter to a file, to work on it in a terminal"
+    )
+    start.add_argument("exercise")
+    start.add_argument("file", nargs="?", type=Path, help="default: <exercise>.py here")
+    start.add_argument("--force", action="store_true", help="overwrite the file if it exists")
+    start.set_defaults(handler=_start)
+
+    check_all = commands.add_parser(
+        "check-all", help="check every exercise in your workspace's notebooks, with points"
+    )
+    check_all.add_argument("lesson", nargs="?", help="only this lesson")
+    check_all.add_argument("--json", action="store_true", help="print JSON for tools")
+    check_all.set_defaults(handler=_check_all)
+
     progress = commands.add_parser(
         "progress", help="done and pending exercises, per lesson and for the whole workbook"
     )
@@ -151,7 +173,7 @@ def _hint(args: argparse.Namespace) -> int:
 def _notebook_for(args: argparse.Namespace, exercise: Exercise) -> Path:
     if args.notebook is not None:
         return args.notebook
-    return registry.load().lesson(exercise.lesson).notebook_path
+    return workspace.notebook_path(registry.load().lesson(exercise.lesson))
 
 
 def _report_rewrite(rewrite: CellRewrite, what: str) -> None:
@@ -246,3 +268,76 @@ def _backups(args: argparse.Namespace) -> int:
         print(f"#{cell.number}  {cell.saved_at}  {cell.reason}, {lines} lines")
     print(f"`python -m autograder backups {exercise.id} --show NUMBER` prints one.")
     return 0
+
+
+def _lab(args: argparse.Namespace) -> int:
+    from autograder.learner.lab import main as lab_main
+
+    return lab_main(args.jupyter_args)
+
+
+def _start(args: argparse.Namespace) -> int:
+    exercise = _exercise(args.exercise)
+    if exercise is None:
+        return USAGE_ERROR
+    target = args.file or Path(f"{exercise.slug}.py")
+    if target.exists() and not args.force:
+        return _fail(
+            f"{target} exists already; `python -m autograder check {exercise.id} {target}` "
+            f"checks it, or add --force to start over."
+        )
+    target.write_text(starter_file(exercise), encoding="utf-8")
+    print(f"Wrote the starter of {exercise.id} ({exercise.title}) to {target}.")
+    print(f"Edit it, then: python -m autograder check {exercise.id} {target}")
+    return 0
+
+
+def starter_file(exercise: Exercise) -> str:
+    """The exercise cell as a file: its magic line as a comment keeps line numbers as in the
+    notebook, and `check` accepts the file as it is."""
+    from autograder.authoring.lessons import exercise_cell_source
+
+    return "# " + exercise_cell_source(exercise, exercise.starter_source())
+
+
+def _check_all(args: argparse.Namespace) -> int:
+    from autograder.learner.checking import check_notebooks
+
+    loaded = registry.load()
+    if args.lesson is not None and args.lesson not in {lesson.id for lesson in loaded.lessons}:
+        known = ", ".join(lesson.id for lesson in loaded.lessons)
+        return _fail(f"No lesson is called {args.lesson!r}. Lessons: {known}.")
+    summary = check_notebooks(args.lesson)
+    print(json.dumps(summary.to_json(), indent=2) if args.json else summary.render_text())
+    return 0 if summary.all_passed else 1
+
+
+def guide() -> str:
+    """What `python -m autograder` says with no command: where the learner is, what is next."""
+    from autograder.learner.progress_store import summarize
+
+    lines = ["The FastAPI Purist Workbook."]
+    try:
+        summary = summarize()
+        tally = summary.tally
+        lines.append(
+            f"You have done {len(tally.done)} of {tally.total} exercises "
+            f"({tally.points_done} of {tally.points_total} points)."
+        )
+        upcoming = summary.next_pending()
+        if upcoming is not None:
+            lines.append(f"Next: {upcoming.id} ({upcoming.title}), in lesson {upcoming.lesson}.")
+    except Exception as error:  # a guide without progress is still a guide
+        lines.append(f"(Your progress could not be read: {error}.)")
+    lines += [
+        "",
+        "  make lab                                  open the lessons in JupyterLab",
+        "  python -m autograder list                 every lesson and exercise",
+        "  python -m autograder start ID [FILE]      an exercise's starter, in a file",
+        "  python -m autograder check ID FILE        check a file (a copied cell works too)",
+        "  python -m autograder check-all [LESSON]   check your notebooks, with points",
+        "  python -m autograder hint ID              the next hint",
+        "  python -m autograder progress             what is done and what is not",
+        "  python -m autograder --help               every command",
+    ]
+    return "\n".join(lines)

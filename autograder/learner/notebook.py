@@ -17,16 +17,23 @@ and ``%reveal_exercise <id> [--yes]``.
 from __future__ import annotations
 
 import contextlib
+import copy
+import html
 import linecache
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from autograder import registry
 from autograder.engine.answers import answer_code
-from autograder.engine.results import ExerciseResult
+from autograder.engine.results import FAIL_COLOUR, PASS_COLOUR, ExerciseResult
 from autograder.registry import Exercise
 
 RESULT_MIME = "application/vnd.fastapi-workbook.result+json"
+ALL_RESULTS_MIME = "application/vnd.fastapi-workbook.all-results+json"
+# Check as soon as an exercise cell runs (rustlings' watch mode); WORKBOOK_WATCH=0 turns it off.
+WATCH = os.environ.get("WORKBOOK_WATCH", "1") != "0"
 PROGRESS_DISPLAY_PREFIX = "workbook-progress"
 
 
@@ -38,10 +45,13 @@ class NotebookSession:
     """
 
     sources: dict[str, str] = field(default_factory=dict)  # what is checked (magic as comment)
+    # exercise -> (source, hidden, result): a result is reused while its source is unchanged
+    results: dict[str, tuple[str, bool, ExerciseResult]] = field(default_factory=dict)
     cells: dict[str, str] = field(default_factory=dict)  # the cell's code as the learner wrote it
     last_result: ExerciseResult | None = None
     # progress() displays still on screen (display id -> lesson), redrawn after every check
     progress_displays: dict[str, str | None] = field(default_factory=dict)
+    served: dict[str, Any] = field(default_factory=dict)  # exercise -> app started by serve()
     # a read-only home would otherwise repeat the same warning under every check
     warned_progress_not_saved: bool = False
 
@@ -93,14 +103,14 @@ class ExerciseNotPassed(_OneLineError):
 
 
 def exercise_magic(line: str, cell: str) -> None:
-    """``%%exercise ID``: run this cell and remember it as the learner's answer to ID."""
+    """``%%exercise ID``: run this cell, remember it as the answer to ID, and check it.
+
+    The verdict shows under the cell itself (rustlings' watch mode): running the cell is all
+    a learner has to do. The check cell below shows the same result in full.
+    """
     from IPython import get_ipython
 
-    exercise_id = line.strip()
-    try:
-        registry.load().exercise(exercise_id)
-    except KeyError as error:
-        raise UnknownExercise(str(error.args[0])) from None
+    exercise_id = _exercise(line.strip()).id
     # The magic line stays as a comment: line numbers then match the editor's, here and in
     # every check.
     source = answer_code(f"%%exercise {exercise_id}\n{cell}")
@@ -111,6 +121,89 @@ def exercise_magic(line: str, cell: str) -> None:
     shell = get_ipython()
     namespace = shell.user_ns if shell is not None else {}
     exec(compile(source, filename, "exec"), namespace)
+    if WATCH:
+        _show_verdict(exercise_id, source)
+
+
+def _show_verdict(exercise_id: str, source: str) -> None:
+    from IPython.display import display
+
+    result = _checked(exercise_id, source, hidden=False)
+    _record(result)
+    display(verdict_bundle(result), raw=True)
+
+
+def verdict_bundle(result: ExerciseResult) -> dict[str, object]:
+    """One line under the exercise cell: the verdict, and where the details are."""
+    passed = sum(check.passed for check in result.checks)
+    total = len(result.checks)
+    if result.passed:
+        text = f"✔ {result.exercise_id}: passed ({passed}/{total} checks). {result.next_step}"
+        colour = PASS_COLOUR
+    else:
+        first = result.failures()[0].name
+        text = (
+            f"✘ {result.exercise_id}: not yet ({passed}/{total} checks): {first}. "
+            "The check cell below says why."
+        )
+        colour = FAIL_COLOUR
+    html_text = html.escape(text.strip())
+    return {
+        "text/plain": text.strip(),
+        "text/html": f"<div class='wb-verdict' data-exercise='{html.escape(result.exercise_id)}' "
+        f"data-status='{result.status}' style='color:{colour};font-weight:bold'>{html_text}</div>",
+    }
+
+
+def _checked(exercise_id: str, source: str, *, hidden: bool) -> ExerciseResult:
+    """The result for this exact source: checked once, then reused until the source changes."""
+    from autograder.engine.runner import run_checks
+
+    cached = SESSION.results.get(exercise_id)
+    if cached is not None and cached[0] == source and cached[1] == hidden:
+        return copy.deepcopy(cached[2])
+    try:
+        result = run_checks(exercise_id, source, hidden=hidden)
+    except Exception as error:  # the workbook's own failure, never the learner's
+        raise WorkbookError(
+            f"The checks for {exercise_id} could not run: {error}. This is a fault in the "
+            "workbook, not in your code; restart the kernel and try again, and report it if it "
+            "stays."
+        ) from error
+    SESSION.results[exercise_id] = (source, hidden, copy.deepcopy(result))
+    return result
+
+
+def _source_to_check(exercise_id: str) -> tuple[str, str]:
+    """The code to check, and a note when it is not what the kernel last ran.
+
+    The exercise cell as it is on screen wins (the server holds the live notebook): a verdict
+    is never about code the learner no longer sees.
+    """
+    from autograder.learner import live_cells
+
+    ran = SESSION.sources.get(exercise_id)
+    live = live_cells.read()
+    on_screen = live.get(exercise_id) if live else None
+    if on_screen is not None:
+        shown = answer_code(on_screen)
+        if ran is None:
+            return shown, (
+                "You have not run the exercise cell in this kernel: this checks it as it is on "
+                "screen. Run it too, to use the code in your own cells."
+            )
+        if shown.rstrip() != ran.rstrip():
+            return shown, (
+                "The exercise cell changed since you last ran it: this checks it as it is on "
+                "screen now. Run it too, to use the new code in your own cells."
+            )
+        return ran, ""
+    if ran is None:
+        raise ExerciseNotRun(
+            f"Run the exercise cell for {exercise_id} first (the one that starts with "
+            f"%%exercise {exercise_id}), then run this check again."
+        )
+    return ran, ""
 
 
 def check(exercise_id: str, *, traceback: bool = False, hidden: bool = False) -> None:
@@ -121,27 +214,54 @@ def check(exercise_id: str, *, traceback: bool = False, hidden: bool = False) ->
     """
     from IPython.display import display
 
-    from autograder.engine.runner import run_checks
-
-    source = SESSION.sources.get(exercise_id)
-    if source is None:
-        raise ExerciseNotRun(
-            f"Run the exercise cell for {exercise_id} first (the one that starts with "
-            f"%%exercise {exercise_id}), then run this check again."
-        )
-    try:
-        result = run_checks(exercise_id, source, hidden=hidden)
-    except Exception as error:  # the workbook's own failure, never the learner's
-        raise WorkbookError(
-            f"The checks for {exercise_id} could not run: {error}. This is a fault in the "
-            "workbook, not in your code; restart the kernel and try again, and report it if it "
-            "stays."
-        ) from error
+    exercise_id = _exercise(exercise_id).id
+    source, note = _source_to_check(exercise_id)
+    result = _checked(exercise_id, source, hidden=hidden)
+    if note:
+        result.notes.insert(0, note)
     SESSION.last_result = result
-    display(result_bundle(result, show_tracebacks=traceback), raw=True)
     _record(result)
+    display(result_bundle(result, show_tracebacks=traceback), raw=True)
     if not result.passed:
         raise ExerciseNotPassed(result)
+
+
+def check_all(lesson: str | None = None) -> None:
+    """Check every exercise of ``lesson`` (default: this notebook's), with points, at once."""
+    from IPython.display import display
+
+    from autograder.learner.checking import AllChecked
+
+    loaded = registry.load()
+    lesson_id = lesson or _this_lesson()
+    if lesson_id is not None and lesson_id not in {item.id for item in loaded.lessons}:
+        raise UsageError(f"No lesson is called {lesson_id!r}.")
+    exercises = (
+        loaded.exercises_of(lesson_id)
+        if lesson_id
+        else [loaded.exercise(exercise_id) for exercise_id in SESSION.sources]
+    )
+    summary = AllChecked()
+    for exercise in exercises:
+        try:
+            source, _ = _source_to_check(exercise.id)
+        except ExerciseNotRun:
+            summary.missing.append(exercise.id)
+            continue
+        result = _checked(exercise.id, source, hidden=False)
+        _record(result)
+        summary.results.append(result)
+    display(
+        {"text/plain": summary.render_text(), RESULT_MIME + "+all": summary.to_json()}, raw=True
+    )
+
+
+def _this_lesson() -> str | None:
+    """The lesson of the notebook this kernel serves, from the session's name."""
+    import os
+
+    name = Path(os.environ.get("JPY_SESSION_NAME", "")).stem
+    return name if name in {lesson.id for lesson in registry.load().lessons} else None
 
 
 def result_bundle(result: ExerciseResult, *, show_tracebacks: bool = False) -> dict[str, object]:
@@ -155,10 +275,10 @@ def result_bundle(result: ExerciseResult, *, show_tracebacks: bool = False) -> d
 
 def _record(result: ExerciseResult) -> None:
     """Keep the result in the progress store; a store that fails never fails the check."""
-    from autograder.learner.progress_store import record_result
+    from autograder.learner.checking import record
 
     try:
-        record_result(result)
+        record(result)
     except Exception as error:  # the check itself is done; progress is a bonus
         _note_once(f"Note: your progress is not being saved, because {error}")
         return
@@ -239,29 +359,76 @@ def hint(exercise_id: str, *, reveal: bool = False) -> None:
     display(answer.mime_bundle(), raw=True)
 
 
+# --- your app, live -------------------------------------------------------------------------
+
+
+def serve(exercise_id: str, *, port: int = 0) -> str:
+    """Run the exercise's app on http://127.0.0.1:PORT and show its Swagger page here.
+
+    The code is the exercise cell's, as ``check`` would check it. The app keeps running, in a
+    process of its own, until ``stop_serving()``, the next ``serve`` of the same exercise, or
+    the kernel's end. Returns the app's address.
+    """
+    import socket
+
+    from IPython.display import IFrame, display
+
+    from autograder.engine.answers import AnswerSpec, default_host
+    from autograder.engine.runner import _notebook_services, _spec
+    from workbook.host.protocol import DOCS_PATH
+
+    exercise = _exercise(exercise_id)
+    source, note = _source_to_check(exercise.id)
+    stop_serving(exercise.id)
+    listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listening.bind(("127.0.0.1", port))
+    listening.listen(128)
+    host = default_host()
+    spec: AnswerSpec = _spec(exercise, source, host, _notebook_services())
+    answer = host.start_answer(spec, listening=listening)
+    if not answer.wait_until_serving(20):
+        error = answer.report.load_error
+        answer.stop(grace=0.5)
+        why = f"{error.type}: {error.message}" if error else "it did not start"
+        raise UsageError(f"{exercise.id}'s app could not be served: {why}. Run its check for more.")
+    SESSION.served[exercise.id] = answer
+    docs = f"{answer.url}{DOCS_PATH}"
+    lines = [note] if note else []
+    lines.append(f"{exercise.id}'s app runs at {answer.url} (its Swagger page: {docs}).")
+    lines.append(f'stop_serving("{exercise.id}") stops it.')
+    display({"text/plain": "\n".join(lines)}, raw=True)
+    display(IFrame(docs, width="100%", height=520))
+    return answer.url
+
+
+def stop_serving(exercise_id: str | None = None) -> None:
+    """Stop an app ``serve`` started (every one, without an id)."""
+    ids = [exercise_id] if exercise_id else list(SESSION.served)
+    for served_id in ids:
+        answer = SESSION.served.pop(served_id, None)
+        if answer is not None:
+            answer.stop(grace=1.0)
+
+
 # --- reset and reveal ----------------------------------------------------------------------
 
 
 def reset(exercise_id: str) -> None:
-    """Replace the cell this runs in with the exercise's starter (``%%exercise ID`` and code).
+    """Put the exercise's starter back into its exercise cell.
 
-    Type it in the exercise cell itself to start that exercise over. The code you last ran for
-    the exercise is kept (``python -m autograder backups ID``). Nothing is checked or recorded:
-    run the restored cell when you are ready.
+    The code the cell held is kept (``python -m autograder backups ID``). Nothing is checked or
+    recorded: run the restored cell when you are ready. Where the notebook's server cannot
+    edit other cells (shared documents off), the cell this runs in gets the starter instead.
     """
     from autograder.learner.exercise_cells import starter_cell
 
     exercise = _exercise(exercise_id)
-    _replace_running_cell(
-        exercise,
-        starter_cell(exercise),
-        reason="reset in the notebook",
-        done=f"This cell now holds the starter of {exercise.id}: run it, then its check.",
-    )
+    _replace_exercise_cell(exercise, starter_cell(exercise), what="starter", reason="reset")
 
 
 def reveal(exercise_id: str, *, confirm: bool = False) -> None:
-    """Replace the cell this runs in with the exercise's reference solution.
+    """Load the exercise's reference solution into its exercise cell.
 
     Allowed once the exercise has passed; before that, only with ``confirm=True``. The code you
     last ran for the exercise is kept (``python -m autograder backups ID``).
@@ -285,15 +452,7 @@ def reveal(exercise_id: str, *, confirm: bool = False) -> None:
         text = reference_cell(exercise)
     except FileNotFoundError as error:
         raise UsageError(str(error)) from None
-    _replace_running_cell(
-        exercise,
-        text,
-        reason="reveal in the notebook",
-        done=(
-            f"This cell now holds the reference for {exercise.id}. Compare it with your answer; "
-            f'reset("{exercise.id}") brings the starter back.'
-        ),
-    )
+    _replace_exercise_cell(exercise, text, what="reference", reason="reveal")
     try:  # the reference is the last hint tier: hint() should not offer it as news
         from autograder.learner.hints import tier_count
 
@@ -302,10 +461,11 @@ def reveal(exercise_id: str, *, confirm: bool = False) -> None:
         pass
 
 
-def _replace_running_cell(exercise: Exercise, text: str, *, reason: str, done: str) -> None:
+def _replace_exercise_cell(exercise: Exercise, text: str, *, what: str, reason: str) -> None:
     from IPython import get_ipython
     from IPython.display import display
 
+    from autograder.learner import live_cells
     from autograder.learner.exercise_cells import keep_replaced
     from autograder.learner.progress_store import ProgressStore
 
@@ -313,12 +473,25 @@ def _replace_running_cell(exercise: Exercise, text: str, *, reason: str, done: s
     if shell is None:
         raise NotInNotebook(
             "This replaces a notebook cell, so it runs inside a notebook. In a terminal, "
-            f"`python -m autograder reset {exercise.id}` rewrites the cell in the lesson's "
-            "notebook file."
+            f"`python -m autograder {reason} {exercise.id}` rewrites the cell in your copy of "
+            "the lesson."
         )
-    kept = keep_replaced(exercise, SESSION.cells.get(exercise.id), reason, ProgressStore())
-    # What %load does: the front end swaps the running cell's text for ours.
-    shell.set_next_input(text, replace=True)
+    live = live_cells.read() or {}
+    replaced = live.get(exercise.id, SESSION.cells.get(exercise.id))
+    kept = keep_replaced(exercise, replaced, f"{reason} in the notebook", ProgressStore())
+    if live_cells.write(exercise.id, text):
+        done = (
+            f"The exercise cell of {exercise.id} now holds the {what}. Run it when you are ready."
+        )
+        if what == "reference":
+            done += f' Compare it with your answer; reset("{exercise.id}") brings the starter back.'
+    else:
+        # What %load does: the front end swaps the running cell's text for ours.
+        shell.set_next_input(text, replace=True)
+        done = (
+            f"This cell now holds the {what} of {exercise.id} (this notebook's server cannot "
+            "change the exercise cell itself: start JupyterLab with `make lab` for that)."
+        )
     message = "\n".join(line for line in (done, kept.describe(exercise)) if line)
     display({"text/plain": message}, raw=True)
 

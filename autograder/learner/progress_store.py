@@ -399,6 +399,18 @@ class WorkbookProgress:
     def tally(self) -> Tally:
         return _tally(tuple(e for lesson in self.lessons for e in lesson.exercises))
 
+    def next_pending(self, after: str | None = None) -> Exercise | None:
+        """The first exercise not done yet, in lesson order (after ``after``, if given)."""
+        exercises = [item for lesson in self.lessons for item in lesson.exercises]
+        start = 0
+        if after is not None:
+            ids = [item.exercise.id for item in exercises]
+            start = ids.index(after) + 1 if after in ids else 0
+        for item in exercises[start:] + exercises[:start]:
+            if not item.done and item.exercise.id != after:
+                return item.exercise
+        return None
+
     def lesson(self, lesson_id: str) -> LessonProgress:
         for lesson in self.lessons:
             if lesson.lesson.id == lesson_id:
@@ -479,11 +491,17 @@ _BAR_WIDTH = 20
 def _text_bar_line(label: str, tally: Tally) -> str:
     filled = round(tally.fraction * _BAR_WIDTH)
     bar = "█" * filled + "░" * (_BAR_WIDTH - filled)
-    return f"{label}: {len(tally.done)}/{tally.total} done [{bar}] {tally.fraction:.0%}"
+    return (
+        f"{label}: {len(tally.done)}/{tally.total} done, "
+        f"{tally.points_done}/{tally.points_total} points [{bar}] {tally.fraction:.0%}"
+    )
 
 
 def _html_count(tally: Tally) -> str:
-    return f"{len(tally.done)} of {tally.total} exercises done ({tally.fraction:.0%})"
+    return (
+        f"{len(tally.done)} of {tally.total} exercises done, "
+        f"{tally.points_done} of {tally.points_total} points ({tally.fraction:.0%})"
+    )
 
 
 def _html_bar(tally: Tally, *, width: str = "16em") -> str:

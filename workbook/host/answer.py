@@ -19,7 +19,13 @@ from typing import Any
 from workbook.host import relay
 from workbook.host.blocking import CURRENT_REQUEST, observe
 from workbook.host.loading import LoadedAnswer, describe_error, load_cell, load_package
-from workbook.host.protocol import PROBE_PATH, REQUEST_ID_HEADER, upstream_env_name
+from workbook.host.protocol import (
+    DOCS_PATH,
+    PROBE_PATH,
+    REQUEST_ID_HEADER,
+    SWAGGER_ASSETS,
+    upstream_env_name,
+)
 from workbook.host.report import Report, ReportedStream
 
 MB = 1024 * 1024
@@ -205,6 +211,9 @@ class HostedApp:
             await send({"type": "http.response.start", "status": 204, "headers": []})
             await send({"type": "http.response.body", "body": b""})
             return
+        if scope["path"] == DOCS_PATH or scope["path"].startswith(SWAGGER_ASSETS):
+            await _serve_docs(scope, send)
+            return
         query = scope.get("query_string", b"").decode("latin-1")
         request = f"{scope['method']} {scope['path']}" + (f"?{query}" if query else "")
         request_id = ""
@@ -264,3 +273,32 @@ class HostedApp:
             return
         self._seen_blocking.add(key)
         self.report.emit("blocking", call=call, **origin)
+
+
+async def _serve_docs(scope: dict[str, Any], send: Any) -> None:
+    """The app's Swagger page, with Swagger UI from the swagger-ui-bundle package."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from swagger_ui_bundle import swagger_ui_path
+
+    if scope["path"] == DOCS_PATH:
+        page = get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="Your app",
+            swagger_js_url=f"{SWAGGER_ASSETS}swagger-ui-bundle.js",
+            swagger_css_url=f"{SWAGGER_ASSETS}swagger-ui.css",
+            swagger_favicon_url=f"{SWAGGER_ASSETS}favicon-32x32.png",
+        )
+        body, kind = page.body, b"text/html; charset=utf-8"
+    else:
+        name = scope["path"].removeprefix(SWAGGER_ASSETS)
+        path = Path(swagger_ui_path) / name
+        if "/" in name or not path.is_file():
+            await send({"type": "http.response.start", "status": 404, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        body = path.read_bytes()
+        kinds = {".js": b"text/javascript", ".css": b"text/css", ".png": b"image/png"}
+        kind = kinds.get(path.suffix, b"application/octet-stream")
+    headers = [(b"content-type", kind), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
