@@ -25,7 +25,13 @@ def stall_report(stall, seconds, report):
     )
 
 
-@rule("async-2")
+@rule(
+    "async-2",
+    hint=(
+        "Hashing never awaits: declare the endpoint with plain `def`, and FastAPI runs it"
+        " in its threadpool, off the loop."
+    ),
+)
 def test_deriving_a_key_leaves_the_loop_free(learner_client, learner_report):
     """the event loop keeps turning while a key is derived (measured from outside)"""
     payload = {"password": PASSWORD, "salt": SALT}

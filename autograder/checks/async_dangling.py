@@ -23,7 +23,10 @@ def never_awaited(report):
     return f"\nYour app's process warned{where}: {found[0].message}"
 
 
-@rule("async-5")
+@rule(
+    "async-5",
+    hint="`audit.record(...)` returns a coroutine: `await` it, or the write never happens.",
+)
 def test_reading_a_document_is_audited(learner_client, learner_services, learner_report):
     """reading a document leaves an entry in the audit trail (the trail's own record)"""
     document_id = next(_fresh)

@@ -12,7 +12,13 @@ ENDPOINT = "/users/{user_id}/profile"
 BURST = 20
 
 
-@rule("async-1")
+@rule(
+    "async-1",
+    hint=(
+        "Replace `requests.get` with `await request.app.state.profiles.get(...)`: the "
+        "pooled async client waits without holding the loop."
+    ),
+)
 def test_profile_is_fetched_without_blocking(learner_client, learner_report):
     """GET /users/{id}/profile fetches the profile without blocking the event loop"""
     response = learner_client.get("/users/1/profile")
@@ -34,7 +40,13 @@ def test_profile_is_fetched_without_blocking(learner_client, learner_report):
     )
 
 
-@rule("async-1")
+@rule(
+    "async-1",
+    hint=(
+        "When the profile service answers 404, raise HTTPException(404, 'User not found')"
+        " as before."
+    ),
+)
 def test_unknown_user_is_a_404(learner_client):
     """an unknown user is answered 404"""
     response = learner_client.get("/users/9999/profile")

@@ -10,7 +10,13 @@ from autograder.engine.checkkit import (
 BURST = 20
 
 
-@rule("async-1")
+@rule(
+    "async-1",
+    hint=(
+        "time.sleep holds the whole event loop; `await asyncio.sleep(...)` waits without "
+        "holding it."
+    ),
+)
 def test_a_report_request_never_blocks_the_loop(learner_client, learner_report):
     """GET /reports/{id} answers without blocking the event loop (timed from outside)"""
     response = learner_client.get("/reports/7")
@@ -43,7 +49,10 @@ def test_the_endpoint_stays_async(learner_source):
     )
 
 
-@rule("mandate-2")
+@rule(
+    "mandate-2",
+    hint="Every request must still answer 200 with its report while others are in flight.",
+)
 def test_ten_reports_at_once_all_answer(learner_client):
     """ten concurrent requests are all served"""
     timed, _ = learner_client.concurrently([("GET", f"/reports/{n}", {}) for n in range(10)])

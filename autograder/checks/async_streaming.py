@@ -24,7 +24,13 @@ def chat(message):
     return ("POST", "/chat/stream", {"json": {"message": message}})
 
 
-@rule("async-4")
+@rule(
+    "async-4",
+    hint=(
+        "Use the pooled async client: `async with llm.stream(...)` and `async for line in"
+        " upstream.aiter_lines()`."
+    ),
+)
 def test_tokens_are_relayed_without_blocking(learner_client, learner_report):
     """POST /chat/stream relays the model's tokens without blocking the event loop"""
     response = learner_client.post("/chat/stream", json={"message": MESSAGE})

@@ -49,7 +49,13 @@ def explained(report) -> str:
     )
 
 
-@rule("async-3")
+@rule(
+    "async-3",
+    hint=(
+        "Hand the SDK's call to a worker thread: `await "
+        "asyncio.to_thread(geocoder.lookup, address)`."
+    ),
+)
 def test_lookup_does_not_block(learner_client, learner_report):
     """GET /geocode looks addresses up without blocking the event loop (timed from outside)"""
     address = fresh_address()

@@ -1,6 +1,14 @@
 import json
 
-from autograder.engine.checkkit import body_of, expect_status, operation_of, require, rule, show
+from autograder.engine.checkkit import (
+    body_of,
+    brief,
+    expect_status,
+    operation_of,
+    require,
+    rule,
+    show,
+)
 
 # The contract, as the OpenAPI document must state it.
 DOCUMENTED_PARAMETERS = [
@@ -13,7 +21,7 @@ DOCUMENTED_REVIEW_FIELDS = {"rating": {"minimum": 1, "maximum": 5}, "comment": {
 
 
 def _rejects(client, method, url, where, what, **kwargs):
-    line = f"{method} {url}" + (f" with {json.dumps(kwargs['json'])}" if "json" in kwargs else "")
+    line = f"{method} {url}" + (f" with {brief(kwargs['json'])}" if "json" in kwargs else "")
     response = client.request(method, url, **kwargs)
     body = body_of(response)
     locations = (
@@ -27,7 +35,13 @@ def _rejects(client, method, url, where, what, **kwargs):
     )
 
 
-@rule("pydantic-4")
+@rule(
+    "pydantic-4",
+    hint=(
+        "Bounds must reject bad input only: a 3-letter query, limit 1 and book 1 still "
+        "answer as before."
+    ),
+)
 def test_a_sensible_search_still_works(learner_client):
     """a sensible search and a known book still answer 200"""
     response = learner_client.get("/books/search?q=le guin&limit=1")
@@ -42,11 +56,17 @@ def test_a_sensible_search_still_works(learner_client):
     expect_status(
         learner_client.post("/books/1/reviews", json=review),
         201,
-        f"POST /books/1/reviews with {json.dumps(review)}",
+        f"POST /books/1/reviews with {brief(review)}",
     )
 
 
-@rule("security-7")
+@rule(
+    "security-7",
+    hint=(
+        "Declare the bounds on the parameters: `Annotated[str, Query(min_length=3, "
+        "max_length=50)]`, `Annotated[int, Query(ge=1, le=100)] = 10`."
+    ),
+)
 def test_query_bounds_are_enforced(learner_client):
     """search text is 3 to 50 characters, limit 1 to 100"""
     _rejects(
@@ -78,7 +98,13 @@ def test_query_bounds_are_enforced(learner_client):
     )
 
 
-@rule("security-7")
+@rule(
+    "security-7",
+    hint=(
+        "Path ids use `Path(ge=1)`; the review model's fields carry `Field(ge=1, le=5)` "
+        "and `Field(max_length=500)`."
+    ),
+)
 def test_path_and_body_bounds_are_enforced(learner_client):
     """book ids start at 1; ratings are 1 to 5; comments at most 500 characters"""
     _rejects(learner_client, "GET", "/books/0", ("path", "book_id"), "book ids start at 1")

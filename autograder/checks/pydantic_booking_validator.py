@@ -1,12 +1,10 @@
-import json
-
-from autograder.engine.checkkit import body_of, expect_status, require, rule, show
+from autograder.engine.checkkit import body_of, brief, expect_status, require, rule, show
 
 GOOD = {"room_type": "double", "start_date": "2030-05-01", "end_date": "2030-05-04"}
 
 
 def _post(client, payload):
-    return client.post("/bookings", json=payload), f"POST /bookings with {json.dumps(payload)}"
+    return client.post("/bookings", json=payload), f"POST /bookings with {brief(payload)}"
 
 
 def _expect_rejected(client, payload, what, why):
@@ -18,7 +16,10 @@ def _expect_rejected(client, payload, what, why):
     return response
 
 
-@rule("pydantic-5")
+@rule(
+    "pydantic-5",
+    hint="A valid booking still answers 201 with the number of nights, end minus start.",
+)
 def test_a_sensible_booking_is_accepted(learner_client):
     """a sensible booking is accepted with its number of nights"""
     response, line = _post(learner_client, GOOD)
@@ -30,7 +31,13 @@ def test_a_sensible_booking_is_accepted(learner_client):
     )
 
 
-@rule("pydantic-5")
+@rule(
+    "pydantic-5",
+    hint=(
+        'Compare the two dates in a `@model_validator(mode="after")` and raise '
+        "ValueError: FastAPI turns it into a 422."
+    ),
+)
 def test_a_booking_that_ends_before_it_starts_is_rejected(learner_client):
     """a booking that ends before it starts is rejected with 422"""
     _expect_rejected(
@@ -58,7 +65,13 @@ def test_a_booking_that_ends_the_day_it_starts_is_rejected(learner_client):
     )
 
 
-@rule("pydantic-5")
+@rule(
+    "pydantic-5",
+    hint=(
+        'Annotate room_type as `Literal["single", "double", "suite"]`: pydantic rejects '
+        "anything else, case included."
+    ),
+)
 def test_an_unknown_room_type_is_rejected(learner_client):
     """an unknown room type is rejected, and the error names room_type"""
     for room_type in ("penthouse", "Suite", ""):

@@ -1,18 +1,24 @@
 import json
 from datetime import datetime
 
-from autograder.engine.checkkit import body_of, expect_status, require, rule, show
+from autograder.engine.checkkit import body_of, brief, expect_status, require, rule, show
 
 GOOD = {"username": "ada", "email": "ada@example.org"}
 
 
 def call(client, method, url, **kwargs):
     """Send a request; return the response and a line that names it for messages."""
-    line = f"{method} {url}" + (f" with {json.dumps(kwargs['json'])}" if "json" in kwargs else "")
+    line = f"{method} {url}" + (f" with {brief(kwargs['json'])}" if "json" in kwargs else "")
     return client.request(method, url, **kwargs), line
 
 
-@rule("pydantic-7")
+@rule(
+    "pydantic-7",
+    hint=(
+        "The row is an object, not a dict: a model reads attributes only with "
+        "`ConfigDict(from_attributes=True)`."
+    ),
+)
 def test_a_user_is_created_from_its_row(learner_client):
     """POST /users answers 201 with the user read from its row"""
     response, line = call(learner_client, "POST", "/users", json=GOOD)
@@ -61,7 +67,13 @@ def test_surrounding_spaces_are_stripped(learner_client):
     )
 
 
-@rule("pydantic-7")
+@rule(
+    "pydantic-7",
+    hint=(
+        '`model_config = ConfigDict(extra="forbid")` on the request model refuses fields '
+        "it does not declare."
+    ),
+)
 def test_unknown_fields_are_refused(learner_client):
     """a body with fields the model does not declare is refused"""
     response, line = call(learner_client, "POST", "/users", json={**GOOD, "is_admin": True})

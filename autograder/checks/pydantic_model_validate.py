@@ -1,6 +1,6 @@
 import json
 
-from autograder.engine.checkkit import body_of, expect_status, fail, require, rule, show
+from autograder.engine.checkkit import body_of, brief, expect_status, fail, require, rule, show
 
 PUBLIC = {
     "KT-100": {"sku": "KT-100", "name": "Kettle", "price_cents": 2999},
@@ -11,7 +11,7 @@ PUBLIC = {
 
 def call(client, method, url, **kwargs):
     """Send a request; a crash inside the app becomes a readable failure."""
-    line = f"{method} {url}" + (f" with {json.dumps(kwargs['json'])}" if "json" in kwargs else "")
+    line = f"{method} {url}" + (f" with {brief(kwargs['json'])}" if "json" in kwargs else "")
     response = client.request(method, url, **kwargs)
     if response.status_code >= 500:
         fail(
@@ -22,7 +22,13 @@ def call(client, method, url, **kwargs):
     return response, line
 
 
-@rule("pydantic-6")
+@rule(
+    "pydantic-6",
+    hint=(
+        "Validate each feed row with `Item.model_validate(row)` inside a try/except "
+        "ValidationError, and skip the bad one."
+    ),
+)
 def test_the_feed_is_validated_row_by_row(learner_client):
     """the supplier feed is validated: good rows kept, the bad one skipped"""
     response, line = call(learner_client, "GET", "/items")
@@ -44,7 +50,13 @@ def test_the_feed_is_validated_row_by_row(learner_client):
     expect_status(response, 404, line)
 
 
-@rule("pydantic-6")
+@rule(
+    "pydantic-6",
+    hint=(
+        "Merge the validated changes into the stored item and validate the result again, "
+        "so every rule still holds."
+    ),
+)
 def test_a_patch_changes_only_what_it_names(learner_client):
     """PATCH changes the fields it names and keeps the rest"""
     response, line = call(learner_client, "PATCH", "/items/KT-100", json={"price_cents": 2499})
@@ -66,7 +78,10 @@ def test_a_patch_changes_only_what_it_names(learner_client):
     )
 
 
-@rule("pydantic-6")
+@rule(
+    "pydantic-6",
+    hint='Write each item with `model_dump_json(exclude={"cost_cents"})`, one per line.',
+)
 def test_the_export_is_one_public_item_per_line(learner_client):
     """GET /items/export writes one public JSON item per line"""
     response, line = call(learner_client, "GET", "/items/export")

@@ -2,6 +2,7 @@ import json
 
 from autograder.engine.checkkit import (
     body_of,
+    brief,
     expect_status,
     is_model_schema,
     operation_of,
@@ -15,7 +16,7 @@ GOOD_USER = {"name": "Ada Lovelace", "email": "ada@example.org", "age": 36}
 
 
 def _post(client, payload):
-    line = f"POST /users with {json.dumps(payload)}"
+    line = f"POST /users with {brief(payload)}"
     return client.post("/users", json=payload), line
 
 
@@ -26,7 +27,10 @@ def _rejected_fields(response):
     return {str(error.get("loc", ["", ""])[-1]) for error in body["detail"]}
 
 
-@rule("pydantic-1")
+@rule(
+    "pydantic-1",
+    hint="A valid user is still created: 201, with its new integer id and the fields it was given.",
+)
 def test_a_well_formed_user_is_created(learner_client):
     """a well-formed user is created and echoed back"""
     response, line = _post(learner_client, GOOD_USER)
@@ -43,7 +47,13 @@ def test_a_well_formed_user_is_created(learner_client):
     )
 
 
-@rule("security-1")
+@rule(
+    "security-1",
+    hint=(
+        "Declare the body as a BaseModel with required fields: FastAPI then answers 422 "
+        "before your code runs."
+    ),
+)
 def test_an_empty_body_is_rejected(learner_client):
     """an empty body is rejected with 422 before your code runs"""
     response, line = _post(learner_client, {})
@@ -60,7 +70,13 @@ def test_an_empty_body_is_rejected(learner_client):
     )
 
 
-@rule("security-1")
+@rule(
+    "security-1",
+    hint=(
+        "Put the rules on the model's fields: `Field(min_length=1, max_length=100)`, "
+        "`EmailStr`, `Field(ge=0, le=150)`."
+    ),
+)
 def test_bad_fields_are_rejected(learner_client):
     """each malformed field is rejected with 422, and named"""
     cases = [

@@ -18,7 +18,13 @@ def _leaked(user):
     return sorted(set(user) - PUBLIC_FIELDS) if isinstance(user, dict) else []
 
 
-@rule("pydantic-2")
+@rule(
+    "pydantic-2",
+    hint=(
+        "Declare a public model without password_hash and return it: the response model "
+        "filters what leaves."
+    ),
+)
 def test_one_user_shows_no_secrets(learner_client):
     """GET /users/1 answers with the public fields only"""
     response = learner_client.get("/users/1")
@@ -36,7 +42,7 @@ def test_one_user_shows_no_secrets(learner_client):
     )
 
 
-@rule("pydantic-2")
+@rule("pydantic-2", hint="The list needs the same filter: `-> list[UserPublic]`.")
 def test_the_list_shows_no_secrets(learner_client):
     """GET /users lists every user with the public fields only"""
     response = learner_client.get("/users")
@@ -50,7 +56,7 @@ def test_the_list_shows_no_secrets(learner_client):
     require(not leaked, f"GET /users answered {show(response)}: {', '.join(leaked)} left the API.")
 
 
-@rule("pydantic-2")
+@rule("pydantic-2", hint="Keep the 404 for an unknown id.")
 def test_unknown_users_are_404(learner_client):
     """an unknown user is still a 404"""
     expect_status(learner_client.get("/users/999"), 404, "GET /users/999")

@@ -62,12 +62,17 @@ def body_of(response: httpx.Response) -> Any:
         return response.text
 
 
+def brief(value: Any, limit: int = 160) -> str:
+    """A value as JSON for a message, cut short when generated inputs make it long."""
+    text = json.dumps(value, default=str, ensure_ascii=False)
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit - 1]}… ({len(text) - limit + 1} more characters)"
+
+
 def show(response: httpx.Response) -> str:
     """A short, readable account of a response for a failure message."""
-    body = json.dumps(body_of(response), default=str)
-    if len(body) > 300:
-        body = body[:300] + "…"
-    shown = f"{response.status_code} {body}"
+    shown = f"{response.status_code} {brief(body_of(response), 300)}"
     error = response.extensions.get("workbook_error")
     if error is not None:
         where = f" at line {error.line}: {error.code}" if error.line else ""
@@ -257,7 +262,15 @@ def reported_blocking(report: AnswerReport, request_prefix: str = "") -> str:
     if not found:
         return ""
     event = found[0]
-    return f"\n{BLOCKING_SEEN} `{event.call}` {event.origin}."
+    function = event.call.rsplit(".", 1)[-1]
+    if not event.code or function in event.code:
+        return f"\n{BLOCKING_SEEN} `{event.call}` {event.origin}."
+    # A library's call deep inside: name the learner's own call first (requests.get), then
+    # what waited inside it (socket.socket.connect).
+    return (
+        f"\n{BLOCKING_SEEN} `{event.code}` {event.origin}; deep inside it, "
+        f"`{event.call}` waited."
+    )
 
 
 # --- contract helpers: the OpenAPI document, and the source ---------------------------------------

@@ -52,7 +52,9 @@ class CheckPlugin:
         exercise = self.evidence.exercise
         marker = item.get_closest_marker("rule")
         item_id = marker.kwargs.get("item", "") if marker else ""
-        hint = (marker.kwargs.get("hint") if marker else "") or exercise.hints[0]
+        # A row's own hint speaks to what it observed (every check declares one; a test says
+        # so), never the exercise's first hint tier.
+        hint = marker.kwargs.get("hint", "") if marker else ""
         function = getattr(item, "function", None)
         doc = (getattr(function, "__doc__", None) or "").strip().splitlines()
         name = doc[0] if doc else item.name.removeprefix("test_").replace("_", " ")
@@ -81,9 +83,11 @@ class CheckPlugin:
             row.hint = "Run the check again; if it fails the same way, report it."
         if isinstance(error, AnswerGone | CheckTimeout):
             row.hint = "Make the app keep answering: look at what the request runs."
+        # Hypothesis's "Falsifying example" notes repeat the request the message names already;
+        # they stay in the traceback, shown on request.
         notes = [n for n in getattr(error, "__notes__", ()) if n.startswith("Falsifying")]
         if notes:
-            row.message += "\n" + "\n".join(notes)
+            row.traceback = "\n".join(notes)
         return row
 
 

@@ -28,6 +28,7 @@ class CheckResult:
     # "trusted": gathered where the answer cannot reach (HTTP, its source, the fake upstreams,
     # timing from outside). "reported": only the answer process's own report says so.
     evidence: Literal["trusted", "reported"] = "trusted"
+    explanation: str = ""  # the rule explained at length (ruff's own words), shown folded
 
     @property
     def passed(self) -> bool:
@@ -100,6 +101,9 @@ class ExerciseResult:
                 lines.extend(f"      {line}" for line in check.message.splitlines())
                 if check.hint:
                     lines.append(f"      hint: {check.hint}")
+                why = _why(check.explanation)
+                if why:
+                    lines.append(f"      why: {why}")
                 if show_tracebacks and check.traceback:
                     lines.extend(f"      | {line}" for line in check.traceback.splitlines())
         if self.passed:
@@ -149,6 +153,11 @@ def _html_row(check: CheckResult, show_tracebacks: bool) -> str:
         detail = _pre(check.message)
         if check.hint:
             detail += f"<div><b>Hint:</b> {html.escape(check.hint)}</div>"
+        if check.explanation:
+            detail += (
+                f"<details><summary>What {html.escape(check.rule)} is about</summary>"
+                f"{_pre(check.explanation, tint='rgba(128,128,128,0.08)')}</details>"
+            )
         if show_tracebacks and check.traceback:
             detail += f"<details open><summary>traceback</summary>{_pre(check.traceback)}</details>"
         detail = f"<div style='margin-left:1.6em'>{detail}</div>"
@@ -160,8 +169,19 @@ def _html_row(check: CheckResult, show_tracebacks: bool) -> str:
     )
 
 
-def _pre(text: str) -> str:
+def _pre(text: str, tint: str = "rgba(180,35,24,0.06)") -> str:
+    # pre-wrap keeps the text's own line breaks; breaking only between words (never inside
+    # one, as "time.sl eep") and scrolling sideways when a word is wider than the cell.
     return (
-        "<pre style='white-space:pre-wrap;margin:2px 0;padding:4px 6px;"
-        f"background:rgba(180,35,24,0.06)'>{html.escape(text)}</pre>"
+        "<pre style='white-space:pre-wrap;word-break:normal;overflow-wrap:normal;"
+        f"overflow-x:auto;margin:2px 0;padding:4px 6px;background:{tint}'>"
+        f"{html.escape(text)}</pre>"
     )
+
+
+def _why(explanation: str) -> str:
+    """The "why" paragraph of a ruff explanation, on one line, for plain text."""
+    if "## Why is this bad?" not in explanation:
+        return ""
+    paragraph = explanation.split("## Why is this bad?", 1)[1].strip().split("\n\n", 1)[0]
+    return " ".join(paragraph.split())

@@ -103,3 +103,19 @@ def review(source: str, extra_rules: tuple[str, ...] = ()) -> list[Finding]:
         )
         for item in json.loads(completed.stdout or "[]")
     ]
+
+
+@cache
+def explanation(code: str) -> str:
+    """Ruff's own explanation of a rule (what it does, why, an example), or '' if unknown."""
+    try:
+        completed = subprocess.run(
+            [_ruff(), "rule", code, "--output-format=json"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        return str(json.loads(completed.stdout).get("explanation", "")).strip()
+    except (OSError, subprocess.TimeoutExpired, ValueError, AttributeError):
+        return ""

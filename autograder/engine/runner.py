@@ -42,7 +42,7 @@ from autograder.engine.checkkit import BLOCKING_SEEN
 from autograder.engine.plugin import CheckPlugin
 from autograder.engine.report import AnswerReport, DiscardedReport
 from autograder.engine.results import CheckResult, ExerciseResult
-from autograder.engine.review import Finding, ReviewUnavailable, review
+from autograder.engine.review import Finding, ReviewUnavailable, explanation, review
 from autograder.engine.sanitize import sanitize
 from workbook.host.protocol import upstream_env_name
 from workbook.upstreams import SERVICES, FakeServices
@@ -279,7 +279,7 @@ def _review_rows(
                 kind="static",
             )
         ]
-    found += source_rules.findings(source)
+    found = source_rules.without_duplicates(found + source_rules.findings(source))
     if not found:
         return [
             CheckResult(
@@ -308,9 +308,11 @@ def _review_rows(
                 hint=(
                     "The message names the modern spelling; use it."
                     if own_rule
-                    else f"Ruff explains {code}: run `ruff rule {code}` in a terminal."
+                    else f"Ruff's explanation of {code} is folded below "
+                    f"(`ruff rule {code}` in a terminal prints it too)."
                 ),
                 kind="static",
+                explanation="" if own_rule else explanation(code),
             )
         )
     return rows

@@ -60,8 +60,24 @@ RULES = {
     "WB102": "Pydantic 1 method: Pydantic 2 renamed the model methods (model_*).",
     "WB103": "Pydantic 1 validator: Pydantic 2 has field_validator and model_validator.",
     "WB201": "Deprecated FastAPI spelling: the modern one is documented beside it.",
+    "WB202": "A task whose handle is thrown away can be garbage-collected before it finishes.",
 }
-RELATED_ITEMS = {"WB101": "pydantic-7", "WB102": "pydantic-6", "WB103": "pydantic-5"}
+RELATED_ITEMS = {
+    "WB101": "pydantic-7",
+    "WB102": "pydantic-6",
+    "WB103": "pydantic-5",
+    "WB202": "async-5",
+}
+# Calls that start a task and return its only handle. ruff's RUF006 knows some spellings
+# (asyncio.create_task, a local `loop.create_task`); these rules catch the rest, and a finding
+# ruff already made on the same line is dropped (``without_duplicates``).
+TASK_STARTERS = {"create_task", "ensure_future", "run_coroutine_threadsafe"}
+
+
+def without_duplicates(found: list[Finding]) -> list[Finding]:
+    """Drop a WB202 finding where ruff's RUF006 already reported the same line."""
+    ruff_lines = {finding.line for finding in found if finding.code == "RUF006"}
+    return [f for f in found if not (f.code == "WB202" and f.line in ruff_lines)]
 
 
 def findings(source: str) -> list[Finding]:
@@ -78,6 +94,43 @@ def findings(source: str) -> list[Finding]:
 class _Visitor(ast.NodeVisitor):
     def __init__(self) -> None:
         self.found: list[Finding] = []
+        self.task_groups: set[str] = set()  # names bound by `async with TaskGroup() as name`
+
+    def visit_AsyncWith(self, node: ast.AsyncWith) -> None:
+        for item in node.items:
+            call = item.context_expr
+            group = isinstance(call, ast.Call) and _called_name(call.func) in {
+                "TaskGroup",
+                "create_task_group",
+            }
+            if group and isinstance(item.optional_vars, ast.Name):
+                self.task_groups.add(item.optional_vars.id)
+        self.generic_visit(node)
+
+    def visit_Expr(self, node: ast.Expr) -> None:
+        self._discarded_task(node.value)
+        self.generic_visit(node)
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        if all(isinstance(target, ast.Name) and target.id == "_" for target in node.targets):
+            self._discarded_task(node.value)
+        self.generic_visit(node)
+
+    def _discarded_task(self, value: ast.expr) -> None:
+        if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute)):
+            return
+        if value.func.attr not in TASK_STARTERS:
+            return
+        receiver = value.func.value
+        if isinstance(receiver, ast.Name) and receiver.id in self.task_groups:
+            return  # a task group keeps every task it starts until they all finish
+        self._add(
+            value,
+            "WB202",
+            f"the task `.{value.func.attr}(...)` starts is thrown away: the event loop keeps "
+            "only a weak reference, so it can vanish before it runs. Await the work, keep the "
+            "task (and discard it when done), or start it in a TaskGroup.",
+        )
 
     def _add(self, node: ast.AST, code: str, message: str) -> None:
         line = getattr(node, "lineno", 0)

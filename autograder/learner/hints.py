@@ -44,6 +44,7 @@ class HintAnswer:
     text: str  # the hint, the reference's code, or why the reference is withheld
     earlier: tuple[str, ...]  # hints in words shown before this one, least specific first
     note: str = ""  # something the learner should know, e.g. the store could not be written
+    passed: bool = False  # the exercise has passed: the reference is there for the asking
 
     @property
     def total(self) -> int:
@@ -61,6 +62,8 @@ class HintAnswer:
     def next_step(self) -> str:
         if self.kind == "hint" and self.tier < len(self.exercise.hints):
             return "Ask again for a more specific hint."
+        if self.kind == "hint" and self.passed:
+            return "That was the last hint in words; ask again to see the reference solution."
         if self.kind == "hint":
             return (
                 "That was the last hint in words; the next tier is the reference solution, "
@@ -144,6 +147,7 @@ def next_hint(
     reveal: bool = False,
     how_to_confirm: str = "",
     store: ProgressStore | None = None,
+    already_said: frozenset[str] = frozenset(),
 ) -> HintAnswer:
     """Show the tier after the last one shown, and remember it.
 
@@ -152,6 +156,8 @@ def next_hint(
     how to give that confirmation where they are (a notebook call, a command-line flag).
     Raises :class:`~autograder.learner.progress_store.UnknownExercise` for an id the registry
     does not hold, and ``FileNotFoundError`` when the reference is kept elsewhere (a classroom).
+    ``already_said`` holds hints the learner's last check showed: a tier saying nothing more is
+    skipped, so that every hint goes beyond what the check already said.
     """
     exercise = known_exercise(exercise_id)
     store = store or ProgressStore()
@@ -163,6 +169,9 @@ def next_hint(
     except ProgressUnavailable as error:
         shown, passed = _unsaved_tiers.get(exercise.id, 0), False
         note = f"Which hint you saw last is not saved: {error}"
+    said = {" ".join(text.split()) for text in already_said}
+    while shown < len(words) - 1 and " ".join(words[shown].split()) in said:
+        shown += 1  # the check said this already
     if shown < len(words):
         tier = shown + 1
     elif passed or reveal:
@@ -189,4 +198,6 @@ def next_hint(
         _unsaved_tiers[exercise.id] = max(_unsaved_tiers.get(exercise.id, 0), tier)
         note = f"Which hint you saw last is not saved: {error}"
     kind: HintKind = "hint" if tier <= len(words) else "reference"
-    return HintAnswer(exercise, kind, tier, text, earlier=words[: tier - 1], note=note)
+    return HintAnswer(
+        exercise, kind, tier, text, earlier=words[: tier - 1], note=note, passed=passed
+    )

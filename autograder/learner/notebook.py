@@ -349,10 +349,16 @@ def hint(exercise_id: str, *, reveal: bool = False) -> None:
 
     exercise = _exercise(exercise_id)
     try:
+        last = SESSION.last_result
+        said = frozenset(
+            row.hint
+            for row in (last.failures() if last and last.exercise_id == exercise.id else [])
+        )
         answer = next_hint(
             exercise.id,
             reveal=reveal,
             how_to_confirm=f'hint("{exercise.id}", reveal=True)',
+            already_said=said,
         )
     except FileNotFoundError as error:
         raise UsageError(str(error)) from None

@@ -17,7 +17,7 @@ passwords = st.one_of(st.text(min_size=8, max_size=40), st.text(max_size=140))
 salts = st.one_of(st.text(min_size=8, max_size=24), st.text(max_size=70))
 
 
-@rule("ready-3")
+@rule("ready-3", hint="Every derivation must leave the loop free, not only the first one.")
 def test_a_burst_of_derivations_never_stalls_the_loop(learner_client):
     """the loop keeps turning during each of several derivations (measured from outside)"""
     # Measured outside hypothesis on purpose: shrinking a failing timing example would repeat
@@ -33,7 +33,7 @@ def test_a_burst_of_derivations_never_stalls_the_loop(learner_client):
         )
 
 
-@rule("async-2")
+@rule("async-2", hint="Keep the request model's limits and the key's format as they were.")
 @slow_examples
 @given(password=passwords, salt=salts)
 def test_keys_match_the_reference(learner_client, reference_client, password, salt):

@@ -18,7 +18,13 @@ def audit_count(services, subject, at_least):
         time.sleep(0.005)
 
 
-@rule("async-5")
+@rule(
+    "async-5",
+    hint=(
+        "Every successful read, whatever its id, writes exactly one audit entry; a "
+        "rejected id writes none."
+    ),
+)
 @slow_examples
 @given(document_id=st.integers(min_value=-5, max_value=2**31))
 def test_reads_are_answered_and_audited_like_the_reference(

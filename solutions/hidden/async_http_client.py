@@ -7,7 +7,10 @@ from autograder.engine.proptest import slow_examples
 user_ids = st.one_of(st.integers(min_value=1, max_value=600), st.integers(-(2**63), 2**63))
 
 
-@rule("async-1")
+@rule(
+    "async-1",
+    hint="Known users get their profile, unknown ones 404, and an upstream failure 502, as before.",
+)
 @slow_examples
 @given(user_id=user_ids)
 def test_profiles_match_the_reference(learner_client, reference_client, user_id):
@@ -16,7 +19,7 @@ def test_profiles_match_the_reference(learner_client, reference_client, user_id)
     same_answer(*ask_both(learner_client, reference_client, "GET", url), f"GET {url}")
 
 
-@rule("async-1")
+@rule("async-1", hint="Keep the path parameter's type and bound: a malformed id is a 422.")
 @slow_examples
 @given(user_id=st.text(alphabet="abc-_.~0123456789", min_size=1, max_size=6))
 def test_malformed_ids_are_rejected_like_the_reference(learner_client, reference_client, user_id):
@@ -25,7 +28,10 @@ def test_malformed_ids_are_rejected_like_the_reference(learner_client, reference
     same_answer(*ask_both(learner_client, reference_client, "GET", url), f"GET {url}")
 
 
-@rule("async-1")
+@rule(
+    "async-1",
+    hint="No request may hold the loop while it waits for the profile service, found or not.",
+)
 def test_a_burst_of_known_and_unknown_users_is_served_together(learner_client):
     """twenty profile requests, known and unknown users, sent at once, are served together"""
     ids = [1, 9999, 2, 501, 3, 0, 4, 777, 5, 6] * 2

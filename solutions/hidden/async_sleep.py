@@ -7,7 +7,7 @@ from autograder.engine.checkkit import ask_both, expect_overlap, rule, same_answ
 from autograder.engine.proptest import slow_examples
 
 
-@rule("async-1")
+@rule("async-1", hint="Any report id answers the same report as before.")
 @slow_examples
 @given(report_id=st.integers(min_value=-(2**40), max_value=2**40))
 def test_reports_match_the_reference(learner_client, reference_client, report_id):
@@ -16,7 +16,7 @@ def test_reports_match_the_reference(learner_client, reference_client, report_id
     same_answer(*ask_both(learner_client, reference_client, "GET", url), f"GET {url}")
 
 
-@rule("async-1")
+@rule("async-1", hint="Keep `report_id: int`: a malformed id is a 422.")
 @slow_examples
 @given(report_id=st.text(min_size=1, max_size=8))
 def test_bad_ids_are_rejected_like_the_reference(learner_client, reference_client, report_id):
@@ -25,7 +25,7 @@ def test_bad_ids_are_rejected_like_the_reference(learner_client, reference_clien
     same_answer(*ask_both(learner_client, reference_client, "GET", url), f"GET {url}")
 
 
-@rule("async-1")
+@rule("async-1", hint="No report request may hold the loop while it waits.")
 def test_a_burst_of_mixed_reports_is_served_together(learner_client):
     """twenty requests for assorted reports, sent at once, are served together"""
     ids = [7, -1, 0, 2**31, 12, 99, 3, 41, 5, 1000] * 2

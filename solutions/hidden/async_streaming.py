@@ -5,7 +5,12 @@ from autograder.engine.checkkit import ask_both, expect_overlap, rule, same_answ
 from autograder.engine.proptest import slow_examples
 
 
-@rule("async-4")
+@rule(
+    "async-4",
+    hint=(
+        "Relay every token as one `data:` event, and end with `data: [DONE]`, whatever the message."
+    ),
+)
 @slow_examples
 @given(message=st.text(min_size=0, max_size=60))
 def test_streams_match_the_reference(learner_client, reference_client, message):
@@ -17,7 +22,7 @@ def test_streams_match_the_reference(learner_client, reference_client, message):
     )
 
 
-@rule("example-2")
+@rule("example-2", hint="Keep the request model's limits on the message.")
 @slow_examples
 @given(length=st.sampled_from([0, 1999, 2000, 2001, 5000]))
 def test_message_limits_match_the_reference(learner_client, reference_client, length):
@@ -29,7 +34,7 @@ def test_message_limits_match_the_reference(learner_client, reference_client, le
     )
 
 
-@rule("async-4")
+@rule("async-4", hint="No stream may hold the loop while it waits for the model's next token.")
 def test_a_burst_of_streams_is_served_together(learner_client):
     """ten chat streams of a longer answer, sent at once, are served together"""
     message = "a somewhat longer message, streamed back token by token " * 2

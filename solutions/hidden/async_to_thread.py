@@ -12,7 +12,7 @@ addresses = st.one_of(
 )
 
 
-@rule("async-3")
+@rule("async-3", hint="Any address gets the same point as before; the query's length limits stay.")
 @slow_examples
 @given(address=addresses)
 def test_lookups_match_the_reference(learner_client, reference_client, address):
@@ -24,7 +24,7 @@ def test_lookups_match_the_reference(learner_client, reference_client, address):
     )
 
 
-@rule("async-3")
+@rule("async-3", hint="A repeated address is answered from the cache, with the same point.")
 @slow_examples
 @given(address=addresses)
 def test_repeated_lookups_match_the_reference(learner_client, reference_client, address):
@@ -44,7 +44,7 @@ def _fresh_lookup():
     return ("GET", "/geocode", {"params": {"address": f"{next(_hidden_addresses)} Hidden Road"}})
 
 
-@rule("async-3")
+@rule("async-3", hint="No lookup may hold the loop while the vendor answers.")
 def test_a_burst_of_new_addresses_is_served_together(learner_client):
     """ten lookups of new addresses, sent at once, are served together"""
     expect_overlap(

@@ -4,7 +4,7 @@ from urllib.parse import quote
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograder.engine.checkkit import ask_both, require, rule, same_answer
+from autograder.engine.checkkit import ask_both, brief, require, rule, same_answer
 from autograder.engine.proptest import examples
 
 search_text = st.one_of(
@@ -20,7 +20,13 @@ reviews = st.fixed_dictionaries(
 )
 
 
-@rule("security-7")
+@rule(
+    "security-7",
+    hint=(
+        "Every search within the bounds answers as before; outside them, a 422 naming the"
+        " parameter."
+    ),
+)
 @examples
 @given(q=st.one_of(st.none(), search_text), limit=limits)
 def test_any_search_gets_the_reference_answer(learner_client, reference_client, q, limit):
@@ -32,7 +38,13 @@ def test_any_search_gets_the_reference_answer(learner_client, reference_client, 
     same_answer(*ask_both(learner_client, reference_client, "GET", url), f"GET {url}")
 
 
-@rule("security-7")
+@rule(
+    "security-7",
+    hint=(
+        "Reviews are checked by the model: rating 1 to 5, comment up to 500 characters, "
+        "both optional as before."
+    ),
+)
 @examples
 @given(book_id=st.integers(min_value=-20, max_value=20), review=reviews)
 def test_any_review_gets_the_reference_answer(learner_client, reference_client, book_id, review):
@@ -42,7 +54,7 @@ def test_any_review_gets_the_reference_answer(learner_client, reference_client, 
     url += "/reviews"
     same_answer(
         *ask_both(learner_client, reference_client, "POST", url, json=review),
-        f"POST {url} with {json.dumps(review)}",
+        f"POST {url} with {brief(review)}",
     )
 
 
@@ -79,7 +91,13 @@ def _documented(spec):
     return found
 
 
-@rule("pydantic-4")
+@rule(
+    "pydantic-4",
+    hint=(
+        "Every bound belongs in the declaration, where OpenAPI documents it, not in the "
+        "function body."
+    ),
+)
 def test_the_documented_contract_matches_the_reference(learner_contract, reference_contract):
     """every documented parameter and review field matches the reference's"""
     mine, theirs = _documented(learner_contract), _documented(reference_contract)

@@ -23,7 +23,10 @@ payloads = st.fixed_dictionaries(
 )
 
 
-@rule("pydantic-7")
+@rule(
+    "pydantic-7",
+    hint="Strip the spaces, check the length after stripping, and refuse undeclared fields.",
+)
 @examples
 @given(payload=payloads)
 def test_any_new_user_gets_the_reference_answer(learner_client, reference_client, payload):
@@ -50,7 +53,10 @@ def _config_dict_keys(source):
     return found
 
 
-@rule("pydantic-7")
+@rule(
+    "pydantic-7",
+    hint="Pydantic 2 ignores keys it does not know: use only the settings ConfigDict declares.",
+)
 def test_every_config_key_is_one_pydantic_2_knows(learner_source):
     """every model_config key is one Pydantic 2 knows (unknown ones are silently ignored)"""
     unknown = [

@@ -20,7 +20,10 @@ patches = st.fixed_dictionaries(
 )
 
 
-@rule("pydantic-6")
+@rule(
+    "pydantic-6",
+    hint="A patch sets the fields it names, ignores nulls, and must leave a valid item behind.",
+)
 @examples
 @given(sku=skus, patch=patches)
 def test_any_patch_gets_the_reference_answer(learner_client, reference_client, sku, patch):
@@ -37,7 +40,7 @@ PYDANTIC_1_METHODS = {"dict", "json", "parse_obj", "parse_raw", "copy", "constru
 MODEL_KEYWORDS = {"exclude", "include", "exclude_none", "exclude_unset", "by_alias", "update"}
 
 
-@rule("pydantic-6")
+@rule("pydantic-6", hint="Pydantic 2 names them model_validate, model_dump and model_dump_json.")
 def test_models_are_read_and_written_with_pydantic_2_methods(learner_source):
     """models are validated and dumped with model_validate and model_dump(_json)"""
     found = []

@@ -1,10 +1,9 @@
 import ast
-import json
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograder.engine.checkkit import ask_both, require, rule, same_answer
+from autograder.engine.checkkit import ask_both, brief, require, rule, same_answer
 from autograder.engine.proptest import examples
 
 numbers = st.one_of(
@@ -29,21 +28,24 @@ profiles = st.fixed_dictionaries(
 )
 
 
-@rule("pydantic-3")
+@rule("pydantic-3", hint="The modern spellings accept and reject exactly what the old ones did.")
 @examples
 @given(payload=profiles)
 def test_any_profile_gets_the_reference_answer(learner_client, reference_client, payload):
     """any profile is summarised or rejected as the reference does"""
     same_answer(
         *ask_both(learner_client, reference_client, "POST", "/profiles/summary", json=payload),
-        f"POST /profiles/summary with {json.dumps(payload)}",
+        f"POST /profiles/summary with {brief(payload)}",
     )
 
 
 OLD_NAMES = ("Optional", "Union", "List", "Dict", "Set", "Tuple")
 
 
-@rule("pydantic-3")
+@rule(
+    "pydantic-3",
+    hint="Write `X | None`, `list[...]` and `dict[...]`, and drop the imports from typing.",
+)
 def test_no_typing_aliases_are_imported(learner_source):
     """the cell no longer imports Optional, Union, List or Dict"""
     old = sorted(

@@ -5,6 +5,7 @@ from hypothesis import strategies as st
 
 from autograder.engine.checkkit import (
     ask_both,
+    brief,
     expect_status,
     operation_of,
     require,
@@ -30,12 +31,17 @@ valid_users = st.fixed_dictionaries(
 )
 
 
-@rule("security-1")
+@rule(
+    "security-1",
+    hint=(
+        "The model accepts what is valid and rejects every other body with a 422 naming the field."
+    ),
+)
 @examples
 @given(payload=payloads)
 def test_any_body_gets_the_reference_answer(learner_client, reference_client, payload):
     """any user body is accepted or rejected as the reference does"""
-    line = f"POST /users with {json.dumps(payload)}"
+    line = f"POST /users with {brief(payload)}"
     same_answer(
         *ask_both(learner_client, reference_client, "POST", "/users", json=payload),
         line,
@@ -43,7 +49,7 @@ def test_any_body_gets_the_reference_answer(learner_client, reference_client, pa
     )
 
 
-@rule("security-1")
+@rule("security-1", hint="A body that is not a JSON object is a 422 too.")
 @examples
 @given(raw=st.one_of(st.just("[]"), st.just('"ada"'), st.just("null"), st.just("{")))
 def test_bodies_that_are_not_objects_are_rejected(learner_client, reference_client, raw):
@@ -55,19 +61,22 @@ def test_bodies_that_are_not_objects_are_rejected(learner_client, reference_clie
     )
 
 
-@rule("pydantic-1")
+@rule(
+    "pydantic-1",
+    hint="Store what the model validated, and read it back through the same response model.",
+)
 @examples
 @given(user=valid_users)
 def test_a_created_user_reads_back(learner_client, reference_client, user):
     """a created user reads back exactly as created"""
     created = learner_client.post("/users", json=user)
-    expect_status(created, 201, f"POST /users with {json.dumps(user)}")
+    expect_status(created, 201, f"POST /users with {brief(user)}")
     user_id = created.json()["id"]
     reference_id = reference_client.post("/users", json=user).json()["id"]
     same_answer(
         learner_client.get(f"/users/{user_id}"),
         reference_client.get(f"/users/{reference_id}"),
-        f"GET /users/{user_id} after creating {json.dumps(user)}",
+        f"GET /users/{user_id} after creating {brief(user)}",
         ignore_keys=("id",),
     )
     same_answer(
@@ -96,7 +105,10 @@ def _constraints(schema, spec):
     return properties, sorted(schema.get("required", []))
 
 
-@rule("security-1")
+@rule(
+    "security-1",
+    hint="The rules on the model's fields are what OpenAPI documents: keep them all there.",
+)
 def test_the_documented_body_matches_the_reference(learner_contract, reference_contract):
     """the documented request body states the same rules as the reference's"""
     mine = _constraints(_body_schema(learner_contract, "/users"), learner_contract)

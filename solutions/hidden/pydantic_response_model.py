@@ -14,7 +14,7 @@ from autograder.engine.checkkit import (
 from autograder.engine.proptest import examples
 
 
-@rule("pydantic-2")
+@rule("pydantic-2", hint="Any id answers the public fields or 404, as before.")
 @examples
 @given(user_id=st.one_of(st.integers(min_value=-3, max_value=5), st.integers()))
 def test_any_user_id_gets_the_reference_answer(learner_client, reference_client, user_id):
@@ -23,7 +23,7 @@ def test_any_user_id_gets_the_reference_answer(learner_client, reference_client,
     same_answer(*ask_both(learner_client, reference_client, "GET", url), f"GET {url}")
 
 
-@rule("pydantic-2")
+@rule("pydantic-2", hint="The list holds every user, with the public fields only.")
 def test_the_list_matches_the_reference(learner_client, reference_client):
     """the user list matches the reference's"""
     same_answer(*ask_both(learner_client, reference_client, "GET", "/users"), "GET /users")
@@ -39,7 +39,7 @@ def _documented(spec, path):
     return shape, properties, sorted(schema.get("required", []))
 
 
-@rule("mandate-4")
+@rule("mandate-4", hint="Both operations document the public model: a list of it, and one of it.")
 def test_the_documented_responses_match_the_reference(learner_contract, reference_contract):
     """the OpenAPI response schemas document what the reference documents"""
     for path in ("/users", "/users/{user_id}"):
