@@ -26,8 +26,8 @@ def test_check_before_the_exercise_cell_ran_says_what_to_run():
         notebook.check("async-sleep")
 
 
-def test_the_magic_rejects_an_unknown_exercise_and_lists_the_known_ones():
-    with pytest.raises(notebook.ExerciseNotRun, match="Known exercises: async-sleep"):
+def test_the_magic_rejects_an_unknown_exercise_and_says_where_the_ids_are():
+    with pytest.raises(notebook.ExerciseNotRun, match="python -m autograder list"):
         notebook.exercise_magic("no-such-exercise", "x = 1\n")
 
 

@@ -268,8 +268,7 @@ def reported_blocking(report: AnswerReport, request_prefix: str = "") -> str:
     # A library's call deep inside: name the learner's own call first (requests.get), then
     # what waited inside it (socket.socket.connect).
     return (
-        f"\n{BLOCKING_SEEN} `{event.code}` {event.origin}; deep inside it, "
-        f"`{event.call}` waited."
+        f"\n{BLOCKING_SEEN} `{event.code}` {event.origin}; deep inside it, `{event.call}` waited."
     )
 
 

@@ -128,8 +128,9 @@ def exercise_magic(line: str, cell: str) -> None:
 def _show_verdict(exercise_id: str, source: str) -> None:
     from IPython.display import display
 
-    result = _checked(exercise_id, source, hidden=False)
-    _record(result)
+    result, fresh = _checked(exercise_id, source, hidden=False)
+    if fresh:
+        _record(result)
     display(verdict_bundle(result), raw=True)
 
 
@@ -155,13 +156,17 @@ def verdict_bundle(result: ExerciseResult) -> dict[str, object]:
     }
 
 
-def _checked(exercise_id: str, source: str, *, hidden: bool) -> ExerciseResult:
-    """The result for this exact source: checked once, then reused until the source changes."""
+def _checked(exercise_id: str, source: str, *, hidden: bool) -> tuple[ExerciseResult, bool]:
+    """The result for this exact source, and whether it is new (checked now, not reused).
+
+    A source is checked once (by its exercise cell, in watch mode) and its result reused by the
+    check cell until the source changes; it is recorded in the progress store only once.
+    """
     from autograder.engine.runner import run_checks
 
     cached = SESSION.results.get(exercise_id)
     if cached is not None and cached[0] == source and cached[1] == hidden:
-        return copy.deepcopy(cached[2])
+        return copy.deepcopy(cached[2]), False
     try:
         result = run_checks(exercise_id, source, hidden=hidden)
     except Exception as error:  # the workbook's own failure, never the learner's
@@ -171,7 +176,7 @@ def _checked(exercise_id: str, source: str, *, hidden: bool) -> ExerciseResult:
             "stays."
         ) from error
     SESSION.results[exercise_id] = (source, hidden, copy.deepcopy(result))
-    return result
+    return result, True
 
 
 def _source_to_check(exercise_id: str) -> tuple[str, str]:
@@ -216,11 +221,14 @@ def check(exercise_id: str, *, traceback: bool = False, hidden: bool = False) ->
 
     exercise_id = _exercise(exercise_id).id
     source, note = _source_to_check(exercise_id)
-    result = _checked(exercise_id, source, hidden=hidden)
+    result, fresh = _checked(exercise_id, source, hidden=hidden)
     if note:
         result.notes.insert(0, note)
     SESSION.last_result = result
-    _record(result)
+    if fresh:
+        _record(result)
+    elif result.passed:
+        _set_next_step(result)
     display(result_bundle(result, show_tracebacks=traceback), raw=True)
     if not result.passed:
         raise ExerciseNotPassed(result)
@@ -248,8 +256,9 @@ def check_all(lesson: str | None = None) -> None:
         except ExerciseNotRun:
             summary.missing.append(exercise.id)
             continue
-        result = _checked(exercise.id, source, hidden=False)
-        _record(result)
+        result, fresh = _checked(exercise.id, source, hidden=False)
+        if fresh:
+            _record(result)
         summary.results.append(result)
     display(
         {"text/plain": summary.render_text(), RESULT_MIME + "+all": summary.to_json()}, raw=True
@@ -283,6 +292,14 @@ def _record(result: ExerciseResult) -> None:
         _note_once(f"Note: your progress is not being saved, because {error}")
         return
     _redraw_progress()
+
+
+def _set_next_step(result: ExerciseResult) -> None:
+    from autograder.learner.checking import next_step
+    from autograder.learner.progress_store import summarize
+
+    with contextlib.suppress(Exception):  # a result without its next step is still a result
+        result.next_step = next_step(result.exercise_id, summarize())
 
 
 def _note_once(message: str) -> None:

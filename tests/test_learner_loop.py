@@ -1,0 +1,342 @@
+"""The learner's loop without friction (each test names the point of the issue it covers).
+
+Notebook functions run in a real IPython shell; the command line runs as a learner types it;
+JupyterLab's own part (shared documents, the browser) is in test_browser_jupyterlab.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+from traitlets.config import Config
+
+from autograder.authoring.lessons import SETUP_SOURCE, exercise_cell_source
+from autograder.engine.results import CheckResult, ExerciseResult
+from autograder.engine.runner import run_checks
+from autograder.learner import lab, live_cells, notebook, workspace
+from autograder.learner.hints import next_hint
+from autograder.learner.progress_store import ProgressStore, summarize
+from autograder.registry import load
+from tests.learner_support import run_cli, use_private_store
+
+LOADED = load()
+SLEEP = LOADED.exercise("async-sleep")
+
+
+@pytest.fixture(autouse=True)
+def private_store(tmp_path, monkeypatch):
+    use_private_store(tmp_path, monkeypatch)
+    monkeypatch.setattr(live_cells, "read", lambda: None)
+    monkeypatch.setattr(live_cells, "write", lambda exercise_id, source: False)
+
+
+@pytest.fixture
+def shell(tmp_path):
+    config = Config()
+    config.HistoryManager.enabled = False
+    shell = InteractiveShell.instance(config=config, ipython_dir=str(tmp_path / "ipython"))
+    assert shell.run_cell(SETUP_SOURCE).success
+    yield shell
+    InteractiveShell.clear_instance()
+
+
+def _editor_line(cell: str, needle: str) -> int:
+    """The line the editor shows ``needle`` on: the %%exercise line is line 1."""
+    return next(n for n, line in enumerate(cell.splitlines(), 1) if needle in line)
+
+
+# --- 1. line numbers match the editor -------------------------------------------------------------
+
+
+def test_every_line_a_check_names_is_the_editors_line(shell):
+    cell = exercise_cell_source(SLEEP, SLEEP.starter_source())
+    assert shell.run_cell(cell).success
+    line = _editor_line(cell, "time.sleep(RENDER_DELAY)")
+    shell.run_cell(f'check("{SLEEP.id}")')
+    result = notebook.SESSION.last_result
+    ruff_row = next(c for c in result.failures() if c.rule == "ASYNC251")
+    timed_row = next(c for c in result.failures() if c.rule == "async-1")
+    assert f"line {line}:" in ruff_row.message
+    assert f"(line {line}: time.sleep(RENDER_DELAY))" in timed_row.message
+
+
+def test_a_file_copied_from_the_notebook_keeps_the_editors_lines(tmp_path):
+    copied = tmp_path / "answer.py"
+    cell = exercise_cell_source(SLEEP, SLEEP.starter_source())
+    copied.write_text(cell, encoding="utf-8")
+    finished = run_cli("check", SLEEP.id, str(copied), "--json")
+    rows = json.loads(finished.stdout)["checks"]
+    ruff = next(row for row in rows if row["rule"] == "ASYNC251")
+    assert f"line {_editor_line(cell, 'time.sleep(RENDER_DELAY)')}:" in ruff["message"]
+
+
+# --- 2. never a verdict on code that is not on screen ---------------------------------------------
+
+
+def test_a_changed_exercise_cell_is_checked_as_it_is_on_screen(shell, monkeypatch):
+    assert shell.run_cell(exercise_cell_source(SLEEP, SLEEP.starter_source())).success
+    on_screen = exercise_cell_source(SLEEP, SLEEP.reference_source())
+    monkeypatch.setattr(live_cells, "read", lambda: {SLEEP.id: on_screen})
+    assert shell.run_cell(f'check("{SLEEP.id}")').success  # the reference passes
+    result = notebook.SESSION.last_result
+    assert result.passed
+    assert "changed since you last ran it" in result.notes[0]
+
+
+def test_running_an_exercise_cell_checks_it_at_once(shell, capsys):
+    """Watch mode: the verdict shows under the exercise cell; its check cell reuses it."""
+    assert shell.run_cell(exercise_cell_source(SLEEP, SLEEP.reference_source())).success
+    assert f"✔ {SLEEP.id}: passed" in capsys.readouterr().out
+    assert ProgressStore().records()[SLEEP.id].attempts == 1
+    assert shell.run_cell(f'check("{SLEEP.id}")').success
+    assert ProgressStore().records()[SLEEP.id].attempts == 1  # the same source: not again
+
+
+# --- 3. hints follow the failure -----------------------------------------------------------------
+
+
+def test_every_check_declares_a_hint_of_its_own():
+    import ast
+
+    missing = []
+    for exercise in LOADED.exercises:
+        for path in (exercise.checks_path, exercise.hidden_checks_path):
+            for node in ast.parse(path.read_text(encoding="utf-8")).body:
+                if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
+                    rules = [
+                        d
+                        for d in node.decorator_list
+                        if isinstance(d, ast.Call) and getattr(d.func, "id", "") == "rule"
+                    ]
+                    if not any(k.arg == "hint" for d in rules for k in d.keywords):
+                        missing.append(f"{path.name}:{node.name}")
+    assert not missing
+
+
+def test_a_failed_rows_hint_speaks_to_that_row_not_the_first_tier():
+    raw = LOADED.exercise("pydantic-raw-dict")
+    result = run_checks(raw.id, raw.starter_source())
+    hints = {row.name: row.hint for row in result.failures()}
+    assert raw.hints[0] not in hints.values()
+    assert len(set(hints.values())) == len(hints), "each failing row has a hint of its own"
+
+
+def test_hint_goes_beyond_what_the_check_already_said():
+    said = frozenset({SLEEP.hints[0]})
+    answer = next_hint(SLEEP.id, already_said=said)
+    assert answer.tier == 2 and answer.text == SLEEP.hints[1]
+
+
+def test_after_a_pass_the_last_hint_no_longer_says_the_reference_is_withheld():
+    ProgressStore().record_check(SLEEP.id, passed=True, checks_passed=5, checks_total=5)
+    for _ in SLEEP.hints:
+        answer = next_hint(SLEEP.id)
+    assert "shown once the exercise passes" not in answer.render_text()
+    assert "ask again to see the reference" in answer.render_text()
+
+
+# --- 4. advice that runs where the learner is ----------------------------------------------------
+
+
+def test_ruffs_explanation_is_folded_into_the_result():
+    result = run_checks(SLEEP.id, SLEEP.starter_source())
+    row = next(c for c in result.failures() if c.rule == "ASYNC251")
+    assert "asyncio.sleep" in row.explanation
+    assert "<details><summary>What ASYNC251 is about</summary>" in result.render_html()
+    assert "why: Blocking an async function" in result.render_text()
+
+
+def test_the_lab_gives_terminals_and_kernels_the_environment_first_on_path(tmp_path):
+    setup = lab.setup(tmp_path / "ws", base_environment={"PATH": "/usr/bin:/bin"})
+    first = setup.environment["PATH"].split(os.pathsep)[0]
+    assert (Path(first) / "ruff").exists() and (Path(first) / "python").exists()
+
+
+# --- 5. a mistyped exercise id --------------------------------------------------------------------
+
+
+def test_a_mistyped_id_in_the_notebook_suggests_the_closest(shell):
+    with pytest.raises(notebook.UnknownExercise, match="Did you mean 'pydantic-raw-dict'"):
+        notebook.check("pydantic-raw-dic")
+    with pytest.raises(notebook.UnknownExercise, match="Did you mean 'async-sleep'"):
+        notebook.exercise_magic("async-slep", "x = 1\n")
+
+
+def test_a_mistyped_id_on_the_command_line_is_one_line_and_exit_2(tmp_path):
+    finished = run_cli("check", "pydantic-raw-dic", str(tmp_path / "x.py"))
+    assert finished.returncode == 2
+    assert finished.stderr.strip().count("\n") == 0, finished.stderr
+    assert "Did you mean 'pydantic-raw-dict'" in finished.stderr
+
+
+# --- 6. the terminal has a starting point ---------------------------------------------------------
+
+
+def test_start_writes_the_starter_and_check_accepts_it(tmp_path):
+    target = tmp_path / "mine.py"
+    finished = run_cli("start", SLEEP.id, str(target))
+    assert finished.returncode == 0, finished.stderr
+    assert target.read_text().startswith(f"# %%exercise {SLEEP.id}\n")
+    assert run_cli("start", SLEEP.id, str(target)).returncode == 2  # never overwrites
+    checked = run_cli("check", SLEEP.id, str(target), "--json")
+    assert json.loads(checked.stdout)["status"] == "failed"
+
+
+def test_a_cell_with_its_magic_line_is_checked_from_a_file(tmp_path):
+    copied = tmp_path / "cell.py"
+    copied.write_text(exercise_cell_source(SLEEP, SLEEP.reference_source()), encoding="utf-8")
+    finished = run_cli("check", SLEEP.id, str(copied))
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+
+
+def test_without_arguments_the_command_line_says_what_to_do_next():
+    finished = run_cli()
+    assert finished.returncode == 0
+    assert f"Next: {SLEEP.id}" in finished.stdout
+    assert "python -m autograder start ID" in finished.stdout
+
+
+# --- 7. reset puts the starter back into the exercise cell itself ---------------------------------
+
+
+def test_reset_writes_the_starter_into_the_exercise_cell(shell, monkeypatch):
+    written = {}
+    monkeypatch.setattr(live_cells, "read", lambda: {SLEEP.id: "%%exercise async-sleep\n# mine\n"})
+    monkeypatch.setattr(
+        live_cells,
+        "write",
+        lambda exercise_id, source: written.update({exercise_id: source}) or True,
+    )
+    assert shell.run_cell(f'reset("{SLEEP.id}")').success
+    assert written == {SLEEP.id: exercise_cell_source(SLEEP, SLEEP.starter_source())}
+    (kept,) = ProgressStore().saved_cells(SLEEP.id)
+    assert "# mine" in kept.source
+
+
+# --- 8. the learner's JupyterLab shows lessons only ---------------------------------------------
+
+
+def test_the_learners_lab_hides_instructor_tools(tmp_path):
+    setup = lab.setup(tmp_path / "ws", base_environment={})
+    page = json.loads((setup.config_dir / "labconfig" / "page_config.json").read_text())
+    assert page["disabledExtensions"]["@jupyter/nbgrader"] is True
+    server = json.loads((setup.config_dir / "jupyter_server_config.json").read_text())
+    extensions = server["ServerApp"]["jpserver_extensions"]
+    assert extensions["nbgrader.server_extensions.formgrader"] is False
+    assert extensions["autograder.learner.live_cells"] is True
+    news = setup.settings_dir / "@jupyterlab/apputils-extension/notification.jupyterlab-settings"
+    assert json.loads(news.read_text())["fetchNews"] == "false"
+    assert "--LabApp.news_url=None" in setup.command([])
+
+
+def test_a_learner_installs_no_instructor_tools():
+    import tomllib
+
+    project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"]
+    learner = " ".join(project["dependencies"])
+    for tool in ("nbgrader", "dask", "playwright", "jupytext"):
+        assert tool not in learner, f"{tool} is installed for every learner"
+
+
+# --- 9. rendering -------------------------------------------------------------------------------
+
+
+def test_monospace_blocks_never_break_inside_a_word():
+    row = CheckResult("a check", "async-1", "", "failed", message="time.sleep " * 40)
+    html = ExerciseResult(SLEEP.id, checks=[row]).render_html()
+    assert "word-break:normal" in html and "overflow-wrap:normal" in html
+
+
+def test_a_blocking_call_inside_a_library_is_named_by_the_learners_call():
+    client = LOADED.exercise("async-http-client")
+    result = run_checks(client.id, client.starter_source())
+    message = next(c.message for c in result.failures() if "blocked the event loop" in c.message)
+    assert re.search(r"saw it: `requests\.get\(url, timeout=5\.0\)`", message), message
+
+
+def test_generated_payloads_are_cut_short_in_messages():
+    from autograder.engine.checkkit import brief
+
+    assert len(brief({"name": "x" * 5000})) < 200
+
+
+# --- 10. answers survive an update of the workbook ------------------------------------------------
+
+
+def test_the_workspace_keeps_answers_across_an_updated_lesson(tmp_path, monkeypatch):
+    monkeypatch.setenv(workspace.WORKSPACE_ENV, str(tmp_path / "ws"))
+    changes = workspace.prepare()
+    assert {change.what for change in changes} == {"copied"}
+    lesson = LOADED.lesson(SLEEP.lesson)
+    copy = tmp_path / "ws" / lesson.notebook_name
+    mine = json.loads(copy.read_text())
+    for cell in mine["cells"]:
+        if cell["metadata"].get("workbook", {}).get("exercise") == SLEEP.id and (
+            cell["metadata"]["workbook"]["role"] == "exercise"
+        ):
+            cell["source"] = f"%%exercise {SLEEP.id}\n# my own answer\n"
+    mine["metadata"]["workbook"]["lesson_version"] = "an older version"
+    copy.write_text(json.dumps(mine))
+    (update,) = [c for c in workspace.prepare() if c.lesson == lesson.id]
+    assert update.what == "updated" and "1 of your answers carried over" in update.detail
+    assert "# my own answer" in copy.read_text()
+    assert list((tmp_path / "ws" / workspace.PREVIOUS).glob("*.ipynb"))
+
+
+# --- what the best kata tools give ----------------------------------------------------------------
+
+
+def test_a_pass_says_what_comes_next(shell):
+    assert shell.run_cell(exercise_cell_source(SLEEP, SLEEP.reference_source())).success
+    assert shell.run_cell(f'check("{SLEEP.id}")').success
+    following = LOADED.exercises_of(SLEEP.lesson)[1]
+    assert notebook.SESSION.last_result.next_step == f"Next: {following.id}, {following.title}."
+
+
+def test_progress_shows_points():
+    ProgressStore().record_check(SLEEP.id, passed=True, checks_passed=5, checks_total=5)
+    text = summarize().render_text()
+    assert f"{SLEEP.points}/{sum(e.points for e in LOADED.exercises)} points" in text
+
+
+def test_check_all_checks_every_exercise_with_points(shell, capsys):
+    assert shell.run_cell(exercise_cell_source(SLEEP, SLEEP.reference_source())).success
+    capsys.readouterr()
+    assert shell.run_cell(f'check_all("{SLEEP.lesson}")').success
+    out = capsys.readouterr().out
+    assert f"✔ {SLEEP.id}" in out and "Total:" in out
+    others = len(LOADED.exercises_of(SLEEP.lesson)) - 1
+    assert out.count("no answer found") == others
+
+
+def test_check_all_on_the_command_line_reads_the_workspace(tmp_path, monkeypatch):
+    monkeypatch.setenv(workspace.WORKSPACE_ENV, str(tmp_path / "ws"))
+    workspace.prepare()
+    finished = run_cli("check-all", "02-pydantic-as-law", "--json")
+    data = json.loads(finished.stdout)
+    assert data["points"] == 0 and data["max_points"] == sum(
+        e.points for e in LOADED.exercises_of("02-pydantic-as-law")
+    )
+    assert finished.returncode == 1
+
+
+def test_serve_runs_the_learners_app_with_its_swagger_page(shell):
+    assert shell.run_cell(exercise_cell_source(SLEEP, SLEEP.reference_source())).success
+    outcome = shell.run_cell(f'url = serve("{SLEEP.id}")')
+    assert outcome.success, outcome.error_in_exec
+    url = shell.user_ns["url"]
+    try:
+        assert httpx.get(f"{url}/reports/3").json() == {"id": 3, "title": "Report 3"}
+        docs = httpx.get(f"{url}/__workbook__/docs")
+        assert "swagger-ui-bundle.js" in docs.text
+        assert httpx.get(f"{url}/__workbook__/swagger/swagger-ui-bundle.js").status_code == 200
+    finally:
+        shell.run_cell("stop_serving()")
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(f"{url}/reports/3", timeout=2)
