@@ -16,10 +16,8 @@ import json
 import os
 import re
 import secrets
-import shutil
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -32,6 +30,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from autograder import registry
 from autograder.authoring import chromium, lessons
+from autograder.learner import lab, workspace
 
 EXERCISE_ID = "async-sleep"
 ARTIFACTS = registry.project_root() / "test-artifacts" / "browser"
@@ -82,23 +81,10 @@ class Lab:
 
 @pytest.fixture
 def jupyterlab(tmp_path: Path) -> Iterator[Lab]:
-    """JupyterLab started as ``make lab`` starts it, isolated in ``tmp_path``."""
-    root_dir = tmp_path / "lessons"
-    shutil.copytree(
-        registry.lessons_dir(), root_dir, ignore=shutil.ignore_patterns(".ipynb_checkpoints")
-    )
+    """JupyterLab as ``make lab`` starts it (``autograder.learner.lab``), isolated in tmp_path."""
+    root_dir = tmp_path / "workspace"
+    workspace.prepare(root_dir)
     jupyter = {name: tmp_path / "jupyter" / name for name in ("config", "data", "runtime")}
-    settings_dir = tmp_path / "lab-settings"
-    # User settings: no news or update toasts over the page, and every cell attached to the
-    # DOM (JupyterLab's default windowing leaves out-of-view cells unrendered).
-    _write_json(
-        settings_dir / "@jupyterlab/apputils-extension/notification.jupyterlab-settings",
-        {"fetchNews": "false", "checkForUpdates": False},
-    )
-    _write_json(
-        settings_dir / "@jupyterlab/notebook-extension/tracker.jupyterlab-settings",
-        {"windowingMode": "none"},
-    )
     # Nothing of the user's Jupyter or IPython set-up leaks in; progress goes to a scratch file.
     env = {key: value for key, value in os.environ.items() if not key.startswith("JUPYTER")}
     env |= {
@@ -108,27 +94,31 @@ def jupyterlab(tmp_path: Path) -> Iterator[Lab]:
         "IPYTHONDIR": str(tmp_path / "ipython"),
         "WORKBOOK_PROGRESS": str(tmp_path / "progress.sqlite3"),
     }
+    setup = lab.setup(root_dir, base_environment=env)
+    # Every cell attached to the DOM (JupyterLab's default windowing leaves out-of-view cells
+    # unrendered, and the test reads them).
+    _write_json(
+        setup.settings_dir / "@jupyterlab/notebook-extension/tracker.jupyterlab-settings",
+        {"windowingMode": "none"},
+    )
     token = secrets.token_hex(16)
-    command = [
-        sys.executable, "-m", "jupyter", "lab",
-        f"--ServerApp.root_dir={root_dir}",
-        "--no-browser",
-        "--ServerApp.ip=127.0.0.1",
-        # A free port is found by the server itself (it tries the next one when one is taken);
-        # the port it chose is read back from its runtime file.
-        f"--ServerApp.port={_free_port_hint()}",
-        f"--IdentityProvider.token={token}",
-        "--LabApp.news_url=None",
-        "--LabApp.check_for_updates_class=jupyterlab.handlers.announcements.NeverCheckForUpdate",
-        "--LabApp.extension_manager=readonly",
-        f"--LabApp.user_settings_dir={settings_dir}",
-        f"--LabApp.workspaces_dir={tmp_path / 'lab-workspaces'}",
-    ]  # fmt: skip
-    if hasattr(os, "getuid") and os.getuid() == 0:
-        command.append("--allow-root")  # as `make lab` does: containers and CI often run as root
+    command = setup.command(
+        [
+            "--no-browser",
+            "--ServerApp.ip=127.0.0.1",
+            # A free port is found by the server itself (it tries the next one when one is
+            # taken); the port it chose is read back from its runtime file.
+            f"--ServerApp.port={_free_port_hint()}",
+            f"--IdentityProvider.token={token}",
+            "--LabApp.extension_manager=readonly",
+            f"--LabApp.workspaces_dir={tmp_path / 'lab-workspaces'}",
+        ]
+    )
     log_path = tmp_path / "jupyterlab.log"
     with log_path.open("wb") as log:
-        server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(
+            command, env=setup.environment, stdout=log, stderr=subprocess.STDOUT
+        )
     try:
         base_url = _wait_until_serving(server, jupyter["runtime"], token, log_path)
         yield Lab(base_url=base_url, token=token, root_dir=root_dir)
@@ -195,19 +185,55 @@ def test_first_exercise_fails_then_passes_in_jupyterlab(
             expect(_error_output(check_cell)).to_contain_text(f"ExerciseNotPassed: {EXERCISE_ID}:")
             _screenshot(page, result, f"{EXERCISE_ID}-failed.png")
 
-            # The learner types the reference into the exercise cell and runs both cells again.
+            # Every line a check names is the line the editor shows (the %%exercise line is 1).
+            editor_lines = exercise_cell.locator(".cm-content .cm-line").all_inner_texts()
+            line = 1 + next(i for i, text in enumerate(editor_lines) if "time.sleep(" in text)
+            expect(result).to_contain_text(f"line {line}: Async functions should not call")
+            expect(result).to_contain_text(f"(line {line}: time.sleep(RENDER_DELAY))")
+            # Running the exercise cell checked it already (watch mode).
+            verdict = exercise_cell.locator(f".wb-verdict[data-exercise='{EXERCISE_ID}']")
+            expect(verdict).to_have_attribute("data-status", "failed")
+
+            # The learner types the reference into the exercise cell and, without running it,
+            # runs the check: the verdict is about the code on screen, and says so.
             answer = lessons.exercise_cell_source(exercise, exercise.reference_source())
             _replace_editor_text(page, exercise_cell, answer)
             _expect_editor_text(exercise_cell, answer)
-            _run_cell(page, exercise_cell, timeout=CELL_RUN_MS)
-            _expect_no_error(exercise_cell)
+            _run_cell(page, check_cell, timeout=CHECK_RUN_MS)
+            expect(result).to_have_attribute("data-status", "passed")
+            expect(result).to_contain_text("The exercise cell changed since you last ran it")
+            _screenshot(page, result, f"{EXERCISE_ID}-changed-cell.png")
+
+            # Running it gives the same verdict under the cell, and the check cell a clean pass.
+            _run_cell(page, exercise_cell, timeout=CHECK_RUN_MS)
+            expect(verdict).to_have_attribute("data-status", "passed")
+            expect(verdict).to_contain_text("Next: ")
             _run_cell(page, check_cell, timeout=CHECK_RUN_MS)
             expect(result).to_have_attribute("data-status", "passed")
             expect(result).to_contain_text(f"{EXERCISE_ID}: Passed")
             expect(result).not_to_contain_text("✘")
+            expect(result).not_to_contain_text("changed since")
             _expect_no_error(check_cell)
-
             _screenshot(page, result, f"{EXERCISE_ID}-passed.png")
+
+            # The learner's own app, live: serve() shows its Swagger page inside JupyterLab.
+            scratch = _new_cell_below(page, cells, check_index, f'serve("{EXERCISE_ID}")')
+            _run_cell(page, scratch, timeout=CHECK_RUN_MS)
+            _expect_no_error(scratch)
+            swagger = scratch.frame_locator("iframe").locator(".swagger-ui")
+            expect(swagger.locator(".title")).to_contain_text("OAS 3.1", timeout=CELL_RUN_MS)
+            expect(swagger).to_contain_text("/reports/{report_id}")
+            _screenshot(page, scratch, f"{EXERCISE_ID}-serve-swagger.png")
+
+            # reset() from another cell puts the starter back into the exercise cell itself.
+            _replace_editor_text(page, scratch, f'stop_serving()\nreset("{EXERCISE_ID}")')
+            _run_cell(page, scratch, timeout=CELL_RUN_MS)
+            _expect_no_error(scratch)
+            _expect_editor_text(exercise_cell, starter)
+            expect(scratch).to_contain_text(
+                f"The exercise cell of {EXERCISE_ID} now holds the starter"
+            )
+            _screenshot(page, exercise_cell, f"{EXERCISE_ID}-reset.png")
         except Exception as error:
             # What the page showed when the test failed; never hide the failure itself.
             with contextlib.suppress(Exception):
@@ -230,6 +256,19 @@ def _run_cell(page: Page, cell: Locator, *, timeout: float) -> None:
     # "[*]:" while queued or running, then "[n]:" with a count the cell never had before.
     expect(prompt).not_to_have_text(before, timeout=timeout)
     expect(prompt).to_have_text(EXECUTED_PROMPT, timeout=timeout)
+
+
+def _new_cell_below(page: Page, cells: Locator, index: int, text: str) -> Locator:
+    """Insert a code cell under cell ``index`` (command mode's B) holding ``text``; return it."""
+    above = cells.nth(index)
+    above.locator(".jp-InputPrompt").click()
+    expect(above).to_have_class(re.compile(r"\bjp-mod-active\b"))
+    count = cells.count()
+    page.keyboard.press("b")
+    expect(cells).to_have_count(count + 1)
+    new = cells.nth(index + 1)
+    _replace_editor_text(page, new, text)
+    return new
 
 
 def _replace_editor_text(page: Page, cell: Locator, text: str) -> None:

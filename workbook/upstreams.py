@@ -346,6 +346,9 @@ class FakeServices:
                 sockets[name].append(unix)
             config = uvicorn.Config(
                 _recording_requests(builds[name](), self.observed[name]),
+                # No logging configuration of uvicorn's own: these services also run inside a
+                # learner's kernel, whose logging is the learner's business.
+                log_config=None,
                 log_level="warning",
                 access_log=False,
                 lifespan="off",

@@ -6,8 +6,8 @@ every open notebook's live contents, unsaved edits included. This module is two 
 
 - a Jupyter server extension (``_load_jupyter_server_extension``) that answers
   ``GET /workbook/exercise-cells?path=NOTEBOOK`` with the source of each exercise cell, and
-  ``PUT`` the same with ``{"exercise": ID, "source": TEXT}`` to replace one cell's source in
-  the live document (every open view of the notebook shows it at once);
+  ``PUT`` the same with ``{"exercise": ID, "source": TEXT}`` to replace one cell's source (and
+  clear its outputs) in the live document (every open view of the notebook shows it at once);
 - the kernel's side (``read``, ``write``): finds its server in Jupyter's runtime folder, and
   the notebook it serves from the session's name (``JPY_SESSION_NAME``).
 
@@ -68,16 +68,25 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
         @web.authenticated
         async def put(self) -> None:
             body = json.loads(self.request.body or b"{}")
+            exercise = body.get("exercise")
             notebook = await live_notebook(str(body.get("path", "")), copy=False)
-            for index in range(len(notebook.ycells)):
-                if _exercise_of(notebook.get_cell(index)) == body.get("exercise"):
-                    text = notebook.ycells[index]["source"]
-                    with notebook.ydoc.transaction():
-                        text.clear()
-                        text.insert(0, str(body.get("source", "")))
-                    self.finish(json.dumps({"replaced": True}))
-                    return
-            raise web.HTTPError(404, "no such exercise cell in the notebook")
+            cells = [notebook.get_cell(index) for index in range(len(notebook.ycells))]
+            found = [i for i, cell in enumerate(cells) if _exercise_of(cell) == exercise]
+            if not found:
+                raise web.HTTPError(404, "no such exercise cell in the notebook")
+            # The verdicts on screen (under the exercise cell and in its check cell) were about
+            # the code the cell no longer holds: they go with it.
+            stale = [i for i, cell in enumerate(cells) if _checked_exercise(cell) == exercise]
+            with notebook.ydoc.transaction():
+                text = notebook.ycells[found[0]]["source"]
+                text.clear()
+                text.insert(0, str(body.get("source", "")))
+                for index in (found[0], *stale):
+                    ycell = notebook.ycells[index]
+                    if "outputs" in ycell:
+                        ycell["outputs"].clear()
+                    ycell["execution_count"] = None
+            self.finish(json.dumps({"replaced": True}))
 
     pattern = url_path_join(serverapp.web_app.settings["base_url"], ROUTE)
     serverapp.web_app.add_handlers(".*$", [(pattern, ExerciseCells)])
@@ -86,6 +95,11 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
 def _exercise_of(cell: dict[str, Any]) -> str:
     marks = cell.get("metadata", {}).get("workbook", {})
     return str(marks.get("exercise", "")) if marks.get("role") == "exercise" else ""
+
+
+def _checked_exercise(cell: dict[str, Any]) -> str:
+    marks = cell.get("metadata", {}).get("workbook", {})
+    return str(marks.get("exercise", "")) if marks.get("role") == "check" else ""
 
 
 def _text(source: Any) -> str:

@@ -131,6 +131,8 @@ def _show_verdict(exercise_id: str, source: str) -> None:
     result, fresh = _checked(exercise_id, source, hidden=False)
     if fresh:
         _record(result)
+    elif result.passed:
+        _set_next_step(result)
     display(verdict_bundle(result), raw=True)
 
 

@@ -276,9 +276,12 @@ class HostedApp:
 
 
 async def _serve_docs(scope: dict[str, Any], send: Any) -> None:
-    """The app's Swagger page, with Swagger UI from the swagger-ui-bundle package."""
+    """The app's Swagger page, with Swagger UI from the fastapi-offline package's files."""
+    from importlib.resources import files
+
     from fastapi.openapi.docs import get_swagger_ui_html
-    from swagger_ui_bundle import swagger_ui_path
+
+    static = Path(str(files("fastapi_offline") / "static"))
 
     if scope["path"] == DOCS_PATH:
         page = get_swagger_ui_html(
@@ -286,12 +289,12 @@ async def _serve_docs(scope: dict[str, Any], send: Any) -> None:
             title="Your app",
             swagger_js_url=f"{SWAGGER_ASSETS}swagger-ui-bundle.js",
             swagger_css_url=f"{SWAGGER_ASSETS}swagger-ui.css",
-            swagger_favicon_url=f"{SWAGGER_ASSETS}favicon-32x32.png",
+            swagger_favicon_url=f"{SWAGGER_ASSETS}favicon.png",
         )
         body, kind = page.body, b"text/html; charset=utf-8"
     else:
         name = scope["path"].removeprefix(SWAGGER_ASSETS)
-        path = Path(swagger_ui_path) / name
+        path = static / name
         if "/" in name or not path.is_file():
             await send({"type": "http.response.start", "status": 404, "headers": []})
             await send({"type": "http.response.body", "body": b""})

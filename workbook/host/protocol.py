@@ -4,7 +4,7 @@ from __future__ import annotations
 
 # Answered by the host itself, in front of the learner's app: its latency is the event loop's.
 PROBE_PATH = "/__workbook__/probe"
-# The app's Swagger page, served by the host with its own copy of Swagger UI (FastAPI's /docs
+# The app's Swagger page, served by the host with a local copy of Swagger UI (FastAPI's /docs
 # loads it from a CDN, which a machine without a network cannot reach).
 DOCS_PATH = "/__workbook__/docs"
 SWAGGER_ASSETS = "/__workbook__/swagger/"
