@@ -44,7 +44,7 @@ CHECK_RUN_MS = 120_000  # the first check in a fresh kernel imports FastAPI, ruf
 # What the starter's failing check shows: the observation, a tool's rule, the raised error.
 FAILURE_TEXTS = (
     f"{EXERCISE_ID}: Not yet",
-    "GET /reports/{id} blocked the event loop: 20 report requests sent at once took",
+    "GET /reports/{id} blocked the event loop: 10 report requests sent at once took",
     "as your app's process saw it: `time.sleep` called in `async def read_report` (line 19",
     "ASYNC251",
 )

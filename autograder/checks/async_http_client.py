@@ -9,7 +9,7 @@ from autograder.engine.checkkit import (
 from workbook.upstreams import profile_of
 
 ENDPOINT = "/users/{user_id}/profile"
-BURST = 20
+BURST = 10
 
 
 @rule(

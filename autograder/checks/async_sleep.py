@@ -7,7 +7,7 @@ from autograder.engine.checkkit import (
     rule,
 )
 
-BURST = 20
+BURST = 10
 
 
 @rule(

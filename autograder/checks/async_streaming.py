@@ -11,7 +11,7 @@ from autograder.engine.checkkit import (
 from workbook.upstreams import reply_tokens
 
 MESSAGE = "stream me a short answer"
-BURST = 10
+BURST = 6
 HOLD_SECONDS = 1.5  # how long the fake model holds its answer after the first token
 
 

@@ -21,6 +21,7 @@ import copy
 import html
 import linecache
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -531,19 +532,33 @@ def _exercise(exercise_id: str) -> Exercise:
         raise UnknownExercise(str(error)) from None
 
 
+_warm_up: threading.Thread | None = None
+
+
 def _warm_up_in_background() -> None:
-    """Start the answer host and the fake services now, so the first check does not wait."""
-    import threading
+    """Start the answer host and the fake services, and import the checks' machinery, now.
+
+    A learner reads the lesson between the setup cell and the first exercise: by then the
+    first check finds everything ready instead of starting it.
+    """
+    global _warm_up  # noqa: PLW0603 - one warm-up per kernel, joined by wait_until_warm()
 
     def warm() -> None:
+        from autograder.engine import checkkit, plugin, runner  # noqa: F401 - imported to warm
         from autograder.engine.answers import default_host
-        from autograder.engine.runner import _notebook_services
 
         with contextlib.suppress(Exception):  # the first check will say what is wrong
             default_host()
-            _notebook_services()
+            runner._notebook_services()
 
-    threading.Thread(target=warm, name="workbook-warm-up", daemon=True).start()
+    _warm_up = threading.Thread(target=warm, name="workbook-warm-up", daemon=True)
+    _warm_up.start()
+
+
+def wait_until_warm(timeout: float = 60.0) -> None:
+    """Block until the background warm-up has finished (the bench's stand-in for reading)."""
+    if _warm_up is not None:
+        _warm_up.join(timeout)
 
 
 def reset_exercise_magic(line: str) -> None:
