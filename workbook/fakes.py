@@ -33,7 +33,7 @@ class LegacyGeocoder:
     """A vendor's geocoding SDK from before asyncio: every lookup blocks its thread.
 
     There is no async version and it cannot be changed. ``lookup`` makes a blocking HTTP round
-    trip to the vendor (about 10 ms) and returns the point for the address; the same address
+    trip to the vendor (about 20 ms) and returns the point for the address; the same address
     always gives the same point.
     """
 

@@ -52,7 +52,7 @@ STARTUP_TIMEOUT_SECONDS = 10.0
 # A round trip to the profile service's database: long enough that ten requests waiting on it
 # one after another (a blocked loop) take visibly longer than ten waiting together.
 PROFILE_LATENCY_SECONDS = 0.01
-GEOCODER_LATENCY_SECONDS = 0.01  # the vendor's servers answer in about this long
+GEOCODER_LATENCY_SECONDS = 0.02  # the vendor's servers answer in about this long
 TOKEN_INTERVAL_SECONDS = 0.004  # the fake model "thinks" this long between tokens
 KNOWN_USERS = 500  # profiles exist for user ids 1..KNOWN_USERS
 
