@@ -1,0 +1,148 @@
+"""Does the app keep the contract it publishes? schemathesis, from outside, over HTTP.
+
+schemathesis generates requests from an OpenAPI document and checks every answer against it:
+a status code the document does not declare, a body that does not match its schema, a missing
+header, a server error. It is the tool made for this, so checks ask it rather than re-implement
+response validation. Requests go through the checks' own client (to the answer's socket), so
+schemathesis never needs the app in its process.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from hypothesis import HealthCheck, Phase, given, settings
+from schemathesis import openapi
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+from schemathesis.core.failures import Failure, FailureGroup
+
+from autograder.engine.checkkit import fail
+
+# The checks that read one answer. Checks that send more requests (ignored_auth, use_after_free,
+# negative_data_rejection) are left out: they would reach beyond the operation under test.
+RESPONSE_CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+]
+# An answer's document is read before it is trusted with generation: a bound on its size keeps a
+# hostile or runaway document from turning the check into a long wait.
+MAX_DOCUMENT_BYTES = 256_000
+BASE_URL = "http://answer"
+DETAIL_CHARACTERS = 240
+SENT_KEYS = ("method", "url", "headers", "params", "json", "content", "cookies")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One way an operation broke its published contract, with the request that showed it."""
+
+    operation: str  # "DELETE /notes/{note_id}"
+    title: str  # "Undocumented status code"
+    request: str  # "DELETE /notes/3"
+    detail: str  # schemathesis' own explanation
+
+    def describe(self) -> str:
+        detail = " ".join(self.detail.split())
+        if len(detail) > DETAIL_CHARACTERS:
+            detail = detail[: DETAIL_CHARACTERS - 1] + "…"
+        return f"{self.operation}: {self.title} ({self.request}). {detail}"
+
+
+def contract_findings(
+    client: Any,
+    contract: dict[str, Any],
+    *,
+    operations: Iterable[str] | None = None,
+    max_examples: int = 12,
+) -> list[Finding]:
+    """Send generated requests to ``client``'s app and list each distinct contract violation.
+
+    ``operations`` limits the run to these labels ("POST /notes"): the checks name what the
+    exercise is about, so an answer's extra routes neither widen nor slow the run.
+    """
+    if len(json.dumps(contract)) > MAX_DOCUMENT_BYTES:
+        fail(
+            f"The OpenAPI document is over {MAX_DOCUMENT_BYTES // 1000} KB; the exercise's app "
+            "publishes a few operations. Did something generate routes in a loop?"
+        )
+    schema = openapi.from_dict(contract)
+    wanted = set(operations) if operations is not None else None
+    findings: dict[tuple[str, str], Finding] = {}
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        if wanted is not None and operation.label not in wanted:
+            continue
+        _explore(client, operation, findings, max_examples)
+    return list(findings.values())
+
+
+def _explore(client: Any, operation: Any, findings: dict, max_examples: int) -> None:
+    # Reproducible (derandomize, no database), quick, and without shrinking: one example of each
+    # kind of violation is what a learner needs.
+    @settings(
+        max_examples=max_examples,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=operation.as_strategy())
+    def send(case: Any) -> None:
+        sent = case.as_transport_kwargs(base_url=BASE_URL)
+        request = {key: value for key, value in sent.items() if key in SENT_KEYS}
+        request["url"] = request["url"].removeprefix(BASE_URL)
+        response = client.request(request.pop("method"), request.pop("url"), **request)
+        try:
+            case.validate_response(response, checks=RESPONSE_CHECKS)
+        except FailureGroup as group:
+            for failure in group.exceptions:
+                _note(findings, operation.label, failure, response)
+        except Failure as failure:
+            _note(findings, operation.label, failure, response)
+
+    send()
+
+
+def _note(findings: dict, label: str, failure: Failure, response: Any) -> None:
+    request = response.request
+    sent = f"{request.method} {request.url.raw_path.decode('ascii', 'replace')}"
+    if response.status_code >= 500:
+        # One finding says it: "undocumented status code 500" repeats "server error".
+        key = (label, "server error")
+        finding = Finding(label, "Server error", sent, f"It answered {response.status_code}.")
+    else:
+        key = (label, type(failure).__name__)
+        finding = Finding(label, failure.title, sent, failure.message)
+    findings.setdefault(key, finding)
+
+
+def expect_conformance(
+    client: Any,
+    contract: dict[str, Any],
+    *,
+    operations: Iterable[str] | None = None,
+    max_examples: int = 12,
+) -> None:
+    """Fail listing every distinct violation schemathesis finds, one line each."""
+    findings = contract_findings(
+        client, contract, operations=operations, max_examples=max_examples
+    )
+    if findings:
+        lines = "\n".join(f"- {finding.describe()}" for finding in findings)
+        fail(
+            f"schemathesis sent generated requests and found {len(findings)} way(s) the app "
+            f"breaks its own OpenAPI document:\n{lines}"
+        )
