@@ -137,9 +137,7 @@ def expect_conformance(
     max_examples: int = 12,
 ) -> None:
     """Fail listing every distinct violation schemathesis finds, one line each."""
-    findings = contract_findings(
-        client, contract, operations=operations, max_examples=max_examples
-    )
+    findings = contract_findings(client, contract, operations=operations, max_examples=max_examples)
     if findings:
         lines = "\n".join(f"- {finding.describe()}" for finding in findings)
         fail(

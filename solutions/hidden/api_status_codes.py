@@ -24,7 +24,9 @@ def _follow(client, created):
     return client.get(httpx.URL(location).path) if location else None
 
 
-@rule("api-1", hint="Any note, valid or not, gets the reference's status; a created one its Location.")
+@rule(
+    "api-1", hint="Any note, valid or not, gets the reference's status; a created one its Location."
+)
 @examples
 @given(note=notes)
 def test_any_note_gets_the_reference_answer(learner_client, reference_client, note):
@@ -53,7 +55,11 @@ def test_unknown_notes_are_404_for_read_and_delete(learner_client, reference_cli
 @rule("api-1", hint="Document exactly the status codes each operation answers.")
 def test_the_documented_status_codes_match_the_reference(learner_contract, reference_contract):
     """each operation documents the status codes the reference documents"""
-    for method, path in (("POST", "/notes"), ("GET", "/notes/{note_id}"), ("DELETE", "/notes/{note_id}")):
+    for method, path in (
+        ("POST", "/notes"),
+        ("GET", "/notes/{note_id}"),
+        ("DELETE", "/notes/{note_id}"),
+    ):
         mine = sorted(operation_of(learner_contract, method, path).get("responses", {}))
         theirs = sorted(operation_of(reference_contract, method, path).get("responses", {}))
         require(
