@@ -28,7 +28,6 @@ class ProfilePatch(BaseModel):
     location: Short | None = None
 
 
-
 class ErrorMessage(BaseModel):
     detail: str
 

@@ -1,0 +1,59 @@
+import json
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from autograder.engine.checkkit import (
+    ask_both,
+    operation_of,
+    require,
+    resolve,
+    rule,
+    same_answer,
+)
+from autograder.engine.proptest import examples
+
+OPERATIONS = (("GET", "/tables/{table_id}"), ("POST", "/tables/{table_id}/reservations"))
+
+
+def _errors(contract, method, path):
+    """Each documented error status, with the fields of its body model."""
+    documented = {}
+    for code, response in operation_of(contract, method, path).get("responses", {}).items():
+        if code.startswith(("4", "5")) and code != "422":
+            schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+            documented[code] = sorted(resolve(contract, schema).get("properties", {}))
+    return documented
+
+
+@rule("api-4", hint="Declare the same error statuses as the reference, each with a detail model.")
+def test_the_documented_errors_match_the_reference(learner_contract, reference_contract):
+    """each operation documents the reference's error statuses, each with a body model"""
+    for method, path in OPERATIONS:
+        mine = _errors(learner_contract, method, path)
+        theirs = _errors(reference_contract, method, path)
+        require(
+            mine == theirs,
+            f"{method} {path} documents the errors {json.dumps(mine)} (status: body fields); "
+            f"the reference documents {json.dumps(theirs)}.",
+        )
+
+
+@rule("api-4", hint="Every reservation gets the reference's answer: 201, 404, 409 or 422.")
+@examples
+@given(
+    table_id=st.integers(min_value=0, max_value=5),
+    day=st.dates().map(lambda d: d.replace(year=2033)),
+    guest=st.sampled_from(["Ada", "Grace", ""]),
+)
+def test_any_reservation_gets_the_reference_answer(
+    learner_client, reference_client, table_id, day, guest
+):
+    """generated reservations, repeats included, get the reference's answers"""
+    url = f"/tables/{table_id}/reservations"
+    body = {"guest": guest, "day": day.isoformat()}
+    same_answer(
+        *ask_both(learner_client, reference_client, "POST", url, json=body),
+        f"POST {url} {json.dumps(body)}",
+        compare_body=False,
+    )
