@@ -35,7 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     verify = commands.add_parser(
         "verify", help="author check: every starter fails and every reference passes"
     )
-    verify.add_argument("exercises", nargs="*", help="exercise ids (default: all)")
+    verify.add_argument(
+        "exercises", nargs="*", help="exercise or lesson ids (default: every exercise)"
+    )
 
     commands.add_parser("build-lessons", help="regenerate lessons/*.ipynb from lessons/src")
     bench = commands.add_parser("bench", help="measure check latency and grading speed")
@@ -126,8 +128,21 @@ def _record_progress(result: ExerciseResult) -> None:
 def _verify(args: argparse.Namespace) -> int:
     from autograder.authoring.verify import verify_exercise
 
+    from autograder.learner.progress_store import UnknownExercise, known_exercise
+
     loaded = registry.load()
-    ids = args.exercises or [exercise.id for exercise in loaded.exercises]
+    lessons = {lesson.id for lesson in loaded.lessons}
+    ids = []
+    # A lesson id stands for its exercises, so an author can verify the lesson being written.
+    for name in args.exercises or [exercise.id for exercise in loaded.exercises]:
+        if name in lessons:
+            ids.extend(exercise.id for exercise in loaded.exercises_of(name))
+            continue
+        try:
+            ids.append(known_exercise(name, loaded).id)
+        except UnknownExercise as error:
+            print(error, file=sys.stderr)
+            return 2
     problems = 0
     for exercise_id in ids:
         report = verify_exercise(loaded.exercise(exercise_id))
