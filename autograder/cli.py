@@ -127,7 +127,6 @@ def _record_progress(result: ExerciseResult) -> None:
 
 def _verify(args: argparse.Namespace) -> int:
     from autograder.authoring.verify import verify_exercise
-
     from autograder.learner.progress_store import UnknownExercise, known_exercise
 
     loaded = registry.load()

@@ -238,7 +238,8 @@ def test_the_reference_never_appears(built, lesson):
         normalized(line)
         for exercise in REGISTRY.exercises_of(lesson.id)
         for line in exercise.reference_source().splitlines()
-        if len(line.strip()) >= 8 and normalized(line) not in shown_anyway
+        # Backticks are dropped on both sides: the story's markdown renders them away.
+        if len(line.strip()) >= 8 and normalized(line).replace("`", "") not in shown_anyway
     ]
     assert reference_only, "the references differ from the starters in some line"
     leaked = [line for line in reference_only if line in page_text]
