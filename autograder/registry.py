@@ -74,6 +74,11 @@ class Exercise:
     hints: tuple[str, ...]
     # Ruff codes this exercise's static review must also report on top of the common set.
     extra_ruff_rules: tuple[str, ...] = field(default=())
+    # "library": every app the checks start gets a fresh seeded database (workbook.databases),
+    # its URL in DATABASE_URL.
+    database: str = ""
+    # A .env file written where the app starts; "{secret}" in a value becomes a random secret.
+    env_file: tuple[tuple[str, str], ...] = field(default=())
 
     @property
     def slug(self) -> str:
@@ -171,6 +176,8 @@ def _load_lesson_file(path: Path) -> tuple[Lesson, list[Exercise]]:
                 seed_items=tuple(entry["seed_items"]),
                 hints=tuple(entry["hints"]),
                 extra_ruff_rules=tuple(entry.get("extra_ruff_rules", ())),
+                database=str(entry.get("database", "")),
+                env_file=tuple((str(k), str(v)) for k, v in entry.get("env_file", {}).items()),
             )
             for entry in data["exercises"]
         ]
@@ -210,3 +217,5 @@ def _validate(registry: Registry) -> None:
             raise RegistryError(f"{exercise.id} must be worth at least one point")
         if not exercise.hints:
             raise RegistryError(f"{exercise.id} needs at least one hint")
+        if exercise.database not in ("", "library"):
+            raise RegistryError(f"{exercise.id}: the only database is 'library'")

@@ -74,10 +74,11 @@ class HostHandle:
     directory: str
     confined: bool
     upstream_dir: str
+    data_dir: str
 
     def launcher(self) -> Launcher:
         if self.confined:
-            return BubblewrapLauncher(Path(self.upstream_dir))
+            return BubblewrapLauncher(Path(self.upstream_dir), Path(self.data_dir))
         return PlainLauncher()
 
 
@@ -101,11 +102,15 @@ class SubmissionSandbox:
         host = AnswerHost()
         upstream_dir = host.directory / "upstreams"
         upstream_dir.mkdir()
+        data_dir = host.directory / "data"
+        data_dir.mkdir()
         if self.confined:
-            host.launcher = BubblewrapLauncher(upstream_dir)
+            host.launcher = BubblewrapLauncher(upstream_dir, data_dir)
         host.start().wait_ready()
         self.host = host
-        self.handle = HostHandle(str(host.directory), self.confined, str(upstream_dir))
+        self.handle = HostHandle(
+            str(host.directory), self.confined, str(upstream_dir), str(data_dir)
+        )
 
     def close(self) -> None:
         if self.host is not None:

@@ -28,6 +28,7 @@ from pathlib import Path
 import workbook
 
 SANDBOX_UPSTREAMS = "/run/workbook/upstreams"
+SANDBOX_DATA = "/run/workbook/data"
 TMP_BYTES = 256 * 1024 * 1024
 INSTALL_HINT = (
     "Classroom grading runs every answer inside bubblewrap (`bwrap`), which is not available "
@@ -71,6 +72,7 @@ class BubblewrapLauncher:
     """Starts a zygote inside a fresh bubblewrap sandbox (see the module's docstring)."""
 
     upstream_dir: Path  # on this side: where the fake services' Unix sockets appear
+    data_dir: Path  # on this side: the answers' databases, the one folder they write that lasts
     max_processes: int = 64
     confined: bool = field(default=True, init=False)
 
@@ -93,6 +95,9 @@ class BubblewrapLauncher:
 
     def relay_path(self, service_socket: Path) -> str:
         return f"{SANDBOX_UPSTREAMS}/{service_socket.relative_to(self.upstream_dir)}"
+
+    def data_path(self, host_path: Path) -> str:
+        return f"{SANDBOX_DATA}/{host_path.relative_to(self.data_dir)}"
 
     @staticmethod
     def _namespaces() -> list[str]:
@@ -125,6 +130,8 @@ class BubblewrapLauncher:
         for folder in _folders_leading_to(_python_paths(), "/tmp"):
             args += ["--chmod", "0555", folder]  # no answer can leave files on the way
         args += ["--ro-bind", str(self.upstream_dir), SANDBOX_UPSTREAMS]
+        # Writable, and read by the checks afterwards: only this submission's databases.
+        args += ["--bind", str(self.data_dir), SANDBOX_DATA]
         for hidden in _hidden_paths():
             args += ["--tmpfs", hidden]  # an empty folder where the grader's own code lies
         args += ["--proc", "/proc", "--dev", "/dev"]

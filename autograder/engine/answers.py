@@ -53,6 +53,10 @@ class Launcher(Protocol):
         """Where a confined answer finds a service's Unix socket (None: it uses TCP)."""
         ...
 
+    def data_path(self, host_path: Path) -> str:
+        """Where the answer sees a file of the host's data folder (``AnswerHost.data_folder``)."""
+        ...
+
 
 @dataclass(frozen=True)
 class PlainLauncher:
@@ -66,6 +70,9 @@ class PlainLauncher:
     def relay_path(self, service_socket: Path) -> str | None:
         return None
 
+    def data_path(self, host_path: Path) -> str:
+        return str(host_path)
+
 
 @dataclass
 class AnswerSpec:
@@ -77,6 +84,9 @@ class AnswerSpec:
     entry: str = ""
     env: dict[str, str] = field(default_factory=dict)
     relays: dict[str, str] = field(default_factory=dict)  # service -> Unix socket (sandbox path)
+    # Dependencies to replace before serving: name -> what replaces it (workbook.host.overrides)
+    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+    env_file: str = ""  # written as `.env` in the folder the app starts in
     memory_mb: int = 2048
     cpu_seconds: int = 60
 
@@ -220,6 +230,13 @@ class AnswerHost:
 
     # --- answers ----------------------------------------------------------------------------
 
+    def data_folder(self) -> tuple[Path, str]:
+        """A new folder the answer can write (its database lives there) and the checks can read
+        afterwards: (its path here, its path as the answer sees it)."""
+        folder = self.directory / "data" / f"d{self._token}-{next(self._ids)}"
+        folder.mkdir(parents=True)
+        return folder, self.launcher.data_path(folder)
+
     def start_answer(
         self, spec: AnswerSpec, *, listening: socket.socket | None = None
     ) -> RunningAnswer:
@@ -242,6 +259,8 @@ class AnswerHost:
             "exercise": spec.exercise_id,
             "env": {**_answer_env(), **spec.env},
             "relays": spec.relays,
+            "overrides": spec.overrides,
+            "env_file": spec.env_file,
             "memory_mb": spec.memory_mb,
             "cpu_seconds": spec.cpu_seconds,
         }

@@ -7,6 +7,9 @@ Fixtures (session scope; ``autograder.engine.checkkit`` documents them for check
 - ``learner_contract``: the OpenAPI document the learner's app serves, parsed
 - ``learner_report``: what the answer process reported (detail for messages, never a verdict)
 - ``learner_services``: the fake upstream services the learner's app talks to, and what they saw
+- ``learner_database``, ``learner_env_file``: the app's own database (exercises with one) and
+  the values of the `.env` it started beside; ``start_learner_app``: the same answer started
+  again with dependencies overridden, each with a fresh database
 - ``reference``, ``reference_app``, ``reference_client``, ``reference_contract``,
   ``reference_services``: the same for the reference, which is trusted and runs in the checks' own
   process (hidden checks only)
@@ -14,20 +17,26 @@ Fixtures (session scope; ``autograder.engine.checkkit`` documents them for check
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from autograder.engine.checkkit import CheckFailed, require, show
+from autograder.engine.checkkit import CheckFailed, fail, require, show
 from autograder.engine.clients import AnswerClient, AnswerGone, CheckTimeout, InProcessClient
 from autograder.engine.results import CheckResult
+from workbook.databases import LibraryDatabase, create_library
 from workbook.upstreams import FakeServices
 
 if TYPE_CHECKING:
     from autograder.engine.runner import Evidence
 
 LEARNER_FAULTS = (CheckFailed, CheckTimeout, AnswerGone)
+ANOTHER_START_TIMEOUT_SECONDS = 20.0
 
 
 class CheckPlugin:
@@ -125,6 +134,58 @@ def learner_services(request: pytest.FixtureRequest) -> FakeServices:
 
 
 @pytest.fixture(scope="session")
+def learner_database(request: pytest.FixtureRequest) -> LibraryDatabase:
+    """The learner's app's own database (host side): checks read the rows it left behind."""
+    database = _evidence(request).learner_database
+    if database is None:
+        pytest.fail("this exercise has no database; set `database` in its registry entry")
+    return database
+
+
+@pytest.fixture(scope="session")
+def learner_env_file(request: pytest.FixtureRequest) -> dict[str, str]:
+    """The values of the `.env` the learner's app started beside (secrets included)."""
+    return dict(_evidence(request).env_values)
+
+
+@dataclass
+class StartedApp:
+    """The learner's app started again by a check: a client, its database, the other one."""
+
+    client: AnswerClient
+    database: LibraryDatabase | None
+    other_database: LibraryDatabase | None
+
+
+@pytest.fixture(scope="session")
+def start_learner_app(request: pytest.FixtureRequest) -> Iterator[Callable[..., StartedApp]]:
+    """Start the learner's app again with some dependencies overridden, as a test would.
+
+    ``start_learner_app({"get_db": {"kind": "session", "url": "{other_database_url}"}})`` starts
+    it with its own fresh database, and its sessions replaced by sessions on another database
+    (``StartedApp.other_database``). An app that does not start (no dependency of that name, a
+    crash) fails the check with what its process said.
+    """
+    evidence = _evidence(request)
+    clients: list[AnswerClient] = []
+
+    def start(overrides: dict[str, dict[str, Any]] | None = None) -> StartedApp:
+        answer, database, other = evidence.start_another(overrides)
+        if not answer.wait_until_serving(ANOTHER_START_TIMEOUT_SECONDS):
+            error = answer.report.load_error
+            said = f" It said: {error.message}" if error is not None else ""
+            replaced = ", ".join(f"`{name}`" for name in overrides or {}) or "nothing"
+            fail(f"Your app, started again with {replaced} overridden, did not serve.{said}")
+        client = AnswerClient(str(answer.socket_path), answer.report)
+        clients.append(client)
+        return StartedApp(client, database, other)
+
+    yield start
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture(scope="session")
 def learner_contract(learner_client: AnswerClient) -> dict[str, Any]:
     response = learner_client.openapi()
     require(
@@ -146,8 +207,25 @@ def reference(request: pytest.FixtureRequest) -> Any:
 
 
 @pytest.fixture(scope="session")
-def reference_app(reference: Any) -> Any:
-    return reference.app
+def reference_database(request: pytest.FixtureRequest) -> Iterator[LibraryDatabase | None]:
+    """The reference's own fresh database, when the exercise has one (None otherwise)."""
+    if _evidence(request).exercise.database != "library":
+        yield None
+        return
+    folder = Path(tempfile.mkdtemp(prefix="workbook-reference-"))
+    yield create_library(folder / "library.sqlite3")
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def reference_app(request: pytest.FixtureRequest, reference: Any, reference_database: Any) -> Any:
+    app = reference.app
+    if reference_database is not None:
+        # The reference's settings, as the learner's app gets them: its own database, the .env.
+        values = {k.lower(): v for k, v in _evidence(request).env_values.items()}
+        values["database_url"] = reference_database.url
+        app.dependency_overrides[reference.get_settings] = lambda: reference.Settings(**values)
+    return app
 
 
 @pytest.fixture(scope="session")

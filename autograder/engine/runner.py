@@ -22,6 +22,8 @@ event loop, and checks must not share it.
 
 from __future__ import annotations
 
+import json
+import secrets
 import sys
 import threading
 import time
@@ -44,6 +46,7 @@ from autograder.engine.report import AnswerReport, DiscardedReport
 from autograder.engine.results import CheckResult, ExerciseResult
 from autograder.engine.review import Finding, ReviewUnavailable, explanation, review
 from autograder.engine.sanitize import sanitize
+from workbook.databases import OTHER_BOOKS, LibraryDatabase, create_library
 from workbook.host.protocol import upstream_env_name
 from workbook.upstreams import SERVICES, FakeServices
 
@@ -65,6 +68,7 @@ PYTEST_ARGS = (
     "--assert=plain",
 )  # fmt: skip
 START_TIMEOUT_SECONDS = 20.0
+PLACEHOLDER_OTHER_DATABASE = "{other_database_url}"
 STOP_GRACE_SECONDS = 3.0
 
 _run_lock = threading.Lock()
@@ -88,6 +92,44 @@ class Evidence:
     learner_services: FakeServices
     reference: types.ModuleType | None = None
     rows: list[CheckResult] = field(default_factory=list)
+    host: AnswerHost | None = None
+    spec: AnswerSpec | None = None
+    # What the app was given: its database, and the values of its `.env` (by variable name).
+    learner_database: LibraryDatabase | None = None
+    env_values: dict[str, str] = field(default_factory=dict)
+    more_answers: list[RunningAnswer] = field(default_factory=list)
+
+    def start_another(
+        self, overrides: dict[str, dict[str, Any]] | None = None
+    ) -> tuple[RunningAnswer, LibraryDatabase | None, LibraryDatabase | None]:
+        """The same answer once more, in a process of its own with a fresh database, its
+        dependencies ``overrides`` replaced (``workbook.host.overrides``).
+
+        ``"{other_database_url}"`` in an override's values stands for a second fresh database
+        with other books (``workbook.databases.OTHER_BOOKS``): the one an overridden session
+        must use. Returns the answer, its own database and that other one (or None).
+        """
+        assert self.host is not None and self.spec is not None
+        spec = AnswerSpec(
+            self.spec.exercise_id,
+            source=self.spec.source,
+            env=dict(self.spec.env),
+            relays=dict(self.spec.relays),
+            env_file=self.spec.env_file,
+            memory_mb=self.spec.memory_mb,
+        )
+        database = _provide_database(self.exercise, self.host, spec)
+        wanted = json.dumps(overrides or {})
+        other = None
+        if PLACEHOLDER_OTHER_DATABASE in wanted:
+            here, there = self.host.data_folder()
+            other = create_library(here / "other.sqlite3", books=OTHER_BOOKS)
+            url = f"sqlite+aiosqlite:///{there}/other.sqlite3"
+            wanted = wanted.replace(PLACEHOLDER_OTHER_DATABASE, url)
+        spec.overrides = json.loads(wanted)
+        answer = self.host.start_answer(spec)
+        self.more_answers.append(answer)
+        return answer, database, other
 
 
 def run_checks(
@@ -139,7 +181,11 @@ def _run(
     learner_services.reset()
     spec = _spec(exercise, source, host, learner_services)
     spec.memory_mb = memory_mb
+    env_values = _env_values(exercise)
+    spec.env_file = "".join(f"{name}={value}\n" for name, value in env_values.items())
+    database = _provide_database(exercise, host, spec)
     answer = host.start_answer(spec)
+    evidence: Evidence | None = None
     try:
         if not answer.wait_until_serving(START_TIMEOUT_SECONDS):
             answer.stop(grace=0.5)
@@ -147,6 +193,8 @@ def _run(
             return result
         report = DiscardedReport(answer.report) if trusted_only else answer.report
         evidence = Evidence(exercise, registry, source, answer, report, learner_services)
+        evidence.host, evidence.spec = host, spec
+        evidence.learner_database, evidence.env_values = database, env_values
         if hidden:
             evidence.reference = _load_reference(exercise)
         paths = [exercise.checks_path] + ([exercise.hidden_checks_path] if hidden else [])
@@ -159,6 +207,9 @@ def _run(
                 f"the checks for {exercise.id} could not run (pytest exit {exit_code!r})"
             )
     finally:
+        for more in evidence.more_answers if evidence is not None else []:
+            if not more.stop_note:
+                more.stop(grace=0.5)
         if not answer.stop_note:
             answer.stop(grace=STOP_GRACE_SECONDS)
     result.checks.extend(plugin.rows)
@@ -182,6 +233,25 @@ def _spec(
         else:
             spec.env[upstream_env_name(name)] = services.url(name)
     return spec
+
+
+def _env_values(exercise: registry_module.Exercise) -> dict[str, str]:
+    """The exercise's `.env`, with a fresh random value wherever it says ``{secret}``."""
+    secret = secrets.token_urlsafe(24)
+    return {name: value.replace("{secret}", secret) for name, value in exercise.env_file}
+
+
+def _provide_database(
+    exercise: registry_module.Exercise, host: AnswerHost, spec: AnswerSpec
+) -> LibraryDatabase | None:
+    """A fresh seeded database for one app, in a folder the answer can write and this process
+    can read afterwards; its URL, as the answer sees the file, goes in DATABASE_URL."""
+    if exercise.database != "library":
+        return None
+    here, there = host.data_folder()
+    database = create_library(here / "library.sqlite3")
+    spec.env["DATABASE_URL"] = f"sqlite+aiosqlite:///{there}/library.sqlite3"
+    return database
 
 
 @cache

@@ -61,17 +61,25 @@ RULES = {
     "WB103": "Pydantic 1 validator: Pydantic 2 has field_validator and model_validator.",
     "WB201": "Deprecated FastAPI spelling: the modern one is documented beside it.",
     "WB202": "A task whose handle is thrown away can be garbage-collected before it finishes.",
+    "WB301": "A secret written in the code: it belongs in the environment, read by settings.",
 }
 RELATED_ITEMS = {
     "WB101": "pydantic-7",
     "WB102": "pydantic-6",
     "WB103": "pydantic-5",
     "WB202": "async-5",
+    "WB301": "security-2",
 }
 # Calls that start a task and return its only handle. ruff's RUF006 knows some spellings
 # (asyncio.create_task, a local `loop.create_task`); these rules catch the rest, and a finding
 # ruff already made on the same line is dropped (``without_duplicates``).
 TASK_STARTERS = {"create_task", "ensure_future", "run_coroutine_threadsafe"}
+# ruff's S105/S106 see a hard-coded secret only under names like `password` or `token`. A key
+# called `LINK_SIGNING_KEY` or `stripe_api_key` is as secret: these words in a name, with a
+# literal of secret length and no spaces assigned to it (directly, or wrapped in SecretStr(...)),
+# make a WB301 finding.
+SECRET_NAME_WORDS = ("key", "secret", "token", "password", "passwd", "credential", "apikey")
+SECRET_MIN_LENGTH = 12
 
 
 def without_duplicates(found: list[Finding]) -> list[Finding]:
@@ -114,7 +122,40 @@ class _Visitor(ast.NodeVisitor):
     def visit_Assign(self, node: ast.Assign) -> None:
         if all(isinstance(target, ast.Name) and target.id == "_" for target in node.targets):
             self._discarded_task(node.value)
+        for target in node.targets:
+            self._secret_literal(target, node.value)
         self.generic_visit(node)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if node.value is not None:
+            self._secret_literal(node.target, node.value)
+        self.generic_visit(node)
+
+    def visit_keyword(self, node: ast.keyword) -> None:
+        if node.arg is not None:
+            self._secret_literal(ast.Name(id=node.arg), node.value, at=node.value)
+        self.generic_visit(node)
+
+    def _secret_literal(self, target: ast.expr, value: ast.expr, at: ast.AST | None = None) -> None:
+        name = target.id if isinstance(target, ast.Name) else getattr(target, "attr", "")
+        words = name.lower().replace("-", "_")
+        if not any(word in words for word in SECRET_NAME_WORDS):
+            return
+        literal = value
+        if isinstance(value, ast.Call) and value.args:  # SecretStr("..."), bytes(...)
+            literal = value.args[0]
+        if not (isinstance(literal, ast.Constant) and isinstance(literal.value, str | bytes)):
+            return
+        text = literal.value if isinstance(literal.value, str) else literal.value.decode("latin-1")
+        if len(text) < SECRET_MIN_LENGTH or any(c.isspace() for c in text):
+            return
+        self._add(
+            at or value,
+            "WB301",
+            f"`{name}` is given a secret in the code. Anyone who can read the code (or its "
+            "history) has it, and changing it means a new release. Read it from the "
+            "environment through settings (pydantic-settings, a `SecretStr` field).",
+        )
 
     def _discarded_task(self, value: ast.expr) -> None:
         if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute)):

@@ -544,7 +544,8 @@ def _warm_up_in_background() -> None:
     global _warm_up  # noqa: PLW0603 - one warm-up per kernel, joined by wait_until_warm()
 
     def warm() -> None:
-        from autograder.engine import checkkit, plugin, runner  # noqa: F401 - imported to warm
+        # Imported to warm; conformance imports schemathesis, most of a second (lesson 03).
+        from autograder.engine import checkkit, conformance, plugin, runner  # noqa: F401
         from autograder.engine.answers import default_host
 
         with contextlib.suppress(Exception):  # the first check will say what is wrong

@@ -16,7 +16,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from workbook.host import relay
+from workbook.host import overrides, relay
 from workbook.host.blocking import CURRENT_REQUEST, observe
 from workbook.host.loading import LoadedAnswer, describe_error, load_cell, load_package
 from workbook.host.protocol import (
@@ -44,6 +44,9 @@ def run(command: dict[str, Any], app_socket: Any, report_fd: int) -> None:
     workdir = Path(command.get("workdir", "/tmp"))
     workdir.mkdir(parents=True, exist_ok=True)
     os.chdir(workdir)
+    env_file = command.get("env_file")
+    if env_file:  # where pydantic-settings looks for `.env`: the directory the app starts in
+        (workdir / ".env").write_text(str(env_file), encoding="utf-8")
     _report_warnings(report)
 
     loaded = _load(command, workdir)
@@ -57,6 +60,19 @@ def run(command: dict[str, Any], app_socket: Any, report_fd: int) -> None:
             "load-error",
             type="NoApp",
             message="The code must define `app = FastAPI(...)` at module level.",
+            line=None,
+            code="",
+            function=None,
+            traceback="",
+        )
+        os._exit(3)
+    try:
+        overrides.apply(app, loaded.module, command.get("overrides", {}))
+    except overrides.OverrideError as error:
+        report.emit(
+            "load-error",
+            type="NoDependency",
+            message=str(error),
             line=None,
             code="",
             function=None,

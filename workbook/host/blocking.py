@@ -63,6 +63,12 @@ def observe(answer_files: list[str], recorder: Recorder) -> BlockBuster:
     blockbuster_module._wrap_blocking = _observing_wrap
     scanned = blockbuster_module._ModulePaths(list(answer_files))
     buster = BlockBuster(scanned)  # type: ignore[arg-type]
+    # Building an engine resolves a SQLite file name once (os.getcwd): not I/O that waits.
+    for call in ("os.path.abspath", "os.getcwd"):
+        if call in buster.functions:
+            buster.functions[call].can_block_in(
+                "sqlalchemy/dialects/sqlite/pysqlite.py", "create_connect_args"
+            )
     buster.activate()
     return buster
 

@@ -1,0 +1,160 @@
+from autograder.engine.checkkit import body_of, expect_status, operation_of, require, rule, show
+
+GRACE, LINUS = 2, 3
+
+
+def bearer(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+def protected_requests(contract):
+    """Every operation under /me the app documents, as a request a client would send."""
+    requests = []
+    for path, operations in sorted(contract.get("paths", {}).items()):
+        if not path.startswith("/me"):
+            continue
+        for method in operations:
+            url = path.replace("{loan_id}", "3")
+            body = {"json": {"book_id": 2}} if method == "post" else {}
+            requests.append((method.upper(), path, url, body))
+    require(requests, "The app documents no operation under /me.")
+    return requests
+
+
+def _expect_401s(answers):
+    """Fail unless every (request line, response) answered 401 with a Bearer challenge.
+
+    Routes that ran for a caller who proved nothing are named first: they are the hole."""
+    ran = [
+        f"{line} answered {show(response)}"
+        for line, response in answers
+        if response.status_code != 401
+    ]
+    require(
+        not ran,
+        "; ".join(ran) + ": the operation ran for a caller who proved nothing. Every route of "
+        "a member's own data needs the member, from one dependency.",
+    )
+    for line, response in answers:
+        challenge = response.headers.get("www-authenticate", "")
+        require(
+            challenge.lower().startswith("bearer"),
+            f"{line} answered 401 without `WWW-Authenticate: Bearer` (it had {challenge!r}): "
+            "the header tells a client which credentials to send.",
+        )
+
+
+@rule(
+    "security-4",
+    hint=(
+        "One route forgot the check. Make the member a dependency (`CurrentMember`) that every "
+        "route under /me takes, so none can forget it."
+    ),
+)
+def test_every_route_refuses_a_request_without_a_token(
+    learner_client, learner_contract, learner_database
+):
+    """every operation under /me answers 401 with `WWW-Authenticate: Bearer` when no token comes"""
+    answers = [
+        (f"{method} {url} without a token", learner_client.request(method, url, **body))
+        for method, _path, url, body in protected_requests(learner_contract)
+    ]
+    _expect_401s(answers)
+    left = learner_database.rows("SELECT count(*) FROM loans WHERE id = 3")[0][0]
+    require(left == 1, "A request without a token deleted loan 3.")
+
+
+@rule("di-2", hint="An unknown token is no better than none: 401, from the same dependency.")
+def test_every_route_refuses_an_unknown_token(learner_client, learner_contract):
+    """every operation under /me answers 401 for a token the library never issued"""
+    unknown = bearer("not-a-real-token")
+    answers = [
+        (
+            f"{method} {url} with an unknown token",
+            learner_client.request(method, url, headers=unknown, **body),
+        )
+        for method, _path, url, body in protected_requests(learner_contract)
+    ]
+    _expect_401s(answers)
+
+
+@rule("di-2", hint="The member comes from the token; a member's loans are theirs only.")
+def test_members_see_and_return_only_their_own_loans(learner_client, learner_database):
+    """a member lists their own loans, and cannot give back someone else's"""
+    grace = bearer(learner_database.tokens[GRACE])
+    response = learner_client.get("/me/loans", headers=grace)
+    expect_status(response, 200, "GET /me/loans as Grace")
+    ids = (
+        [loan.get("id") for loan in body_of(response)]
+        if isinstance(body_of(response), list)
+        else []
+    )
+    expected = [
+        row[0]
+        for row in learner_database.rows(
+            "SELECT id FROM loans WHERE member_id = ? ORDER BY id", (GRACE,)
+        )
+    ]
+    require(
+        ids == expected,
+        f"GET /me/loans as Grace answered {show(response)}; her loans are {expected}.",
+    )
+    linus = bearer(learner_database.tokens[LINUS])
+    taken = learner_client.delete("/me/loans/1", headers=linus)
+    still = learner_database.rows("SELECT count(*) FROM loans WHERE id = 1")[0][0]
+    require(
+        taken.status_code == 404 and still == 1,
+        f"DELETE /me/loans/1 (Grace's loan) as Linus answered {show(taken)}, and the loan is "
+        f"{'still there' if still else 'gone'}: a member may only give back their own loans "
+        "(404 otherwise).",
+    )
+
+
+@rule(
+    "di-2",
+    hint=(
+        "Name the dependency `current_member` and have every route take it: then a test can "
+        "put any member in place with `app.dependency_overrides[current_member]`."
+    ),
+)
+def test_the_current_member_can_be_swapped(start_learner_app):
+    """with `current_member` overridden, the routes serve that member without a token"""
+    linus = {"id": LINUS, "name": "Linus", "email": "linus@library.test", "role": "member"}
+    app = start_learner_app(
+        {"current_member": {"kind": "model", "class": "MemberRow", "values": linus}}
+    )
+    me = app.client.get("/me")
+    require(
+        me.status_code == 200 and body_of(me) == {k: linus[k] for k in ("id", "name", "email")},
+        f"With `current_member` overridden to return Linus, GET /me (no token) answered "
+        f"{show(me)}: the route checks the token itself instead of asking for the member.",
+    )
+    loans = app.client.get("/me/loans")
+    expected = [
+        row[0] for row in app.database.rows("SELECT id FROM loans WHERE member_id = ?", (LINUS,))
+    ]
+    got = [loan.get("id") for loan in body_of(loans)] if isinstance(body_of(loans), list) else None
+    require(
+        got == expected,
+        f"With `current_member` overridden to Linus, GET /me/loans answered {show(loans)}; "
+        f"his loans are {expected}.",
+    )
+
+
+@rule("security-4", hint="`HTTPBearer` as a dependency also tells the OpenAPI document.")
+def test_the_contract_says_a_token_is_needed(learner_contract):
+    """the OpenAPI document says every operation under /me needs a bearer token"""
+    schemes = learner_contract.get("components", {}).get("securitySchemes", {})
+    bearer_schemes = {
+        name
+        for name, s in schemes.items()
+        if s.get("scheme", "").lower() == "bearer" or s.get("type") == "oauth2"
+    }
+    for method, path, _, _ in protected_requests(learner_contract):
+        needs = operation_of(learner_contract, method, path).get("security", [])
+        named = {name for requirement in needs for name in requirement}
+        require(
+            named & bearer_schemes,
+            f"{method} {path} documents no security requirement: generated clients and /docs do "
+            "not know to send a token. A security dependency (`HTTPBearer`) declares it.",
+        )

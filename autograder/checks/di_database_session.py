@@ -1,0 +1,79 @@
+from autograder.engine.checkkit import body_of, expect_status, require, rule, show
+
+PUBLIC = "SELECT id, title, author FROM books WHERE shelf = 'public' ORDER BY id"
+
+
+def _books(rows):
+    return [{"id": i, "title": t, "author": a} for i, t, a in rows]
+
+
+@rule("di-1", hint="The list is the database's public books, in id order.")
+def test_the_list_comes_from_the_database(learner_client, learner_database):
+    """GET /books lists the public books of the app's database"""
+    response = learner_client.get("/books")
+    expect_status(response, 200, "GET /books")
+    expected = _books(learner_database.rows(PUBLIC))
+    require(
+        body_of(response) == expected,
+        f"GET /books answered {show(response)}; the database's public books are {expected}.",
+    )
+
+
+@rule("di-1", hint="Commit in the session the request was given, so the row outlives it.")
+def test_a_new_book_is_in_the_database_afterwards(learner_client, learner_database):
+    """POST /books answers 201, and the new book is a row of the database afterwards"""
+    book = {"title": "Sessions and Their Scopes", "author": "Ida Rhodes"}
+    response = learner_client.post("/books", json=book)
+    expect_status(response, 201, "POST /books")
+    created = body_of(response)
+    stored = learner_database.rows(
+        "SELECT title, author, shelf FROM books WHERE id = ?", (created.get("id"),)
+    )
+    require(
+        stored == [(book["title"], book["author"], "public")],
+        f"POST /books answered {show(response)}, but the database holds {stored} for that id.",
+    )
+
+
+@rule(
+    "di-1",
+    hint=(
+        "Each route takes its session from `Depends(get_db)`, so that a test (or this check) "
+        "can hand it another: `app.dependency_overrides[get_db] = ...`."
+    ),
+)
+def test_the_session_can_be_swapped(start_learner_app):
+    """with `get_db` overridden, every route uses the session it is given"""
+    app = start_learner_app({"get_db": {"kind": "session", "url": "{other_database_url}"}})
+    response = app.client.get("/books")
+    expect_status(response, 200, "GET /books (get_db overridden)")
+    expected = _books(app.other_database.rows(PUBLIC))
+    own = _books(app.database.rows(PUBLIC))
+    require(
+        body_of(response) != own,
+        "With `get_db` overridden to hand out sessions on another database, GET /books still "
+        "listed the books of the database the app opened itself: the routes open their own "
+        "sessions, so no test can give them another. Take the session as a dependency.",
+    )
+    require(
+        body_of(response) == expected,
+        f"With `get_db` overridden, GET /books answered {show(response)}; the overriding "
+        f"session's database holds {expected}.",
+    )
+    read = app.client.get("/books/2")
+    require(
+        read.status_code == 200 and body_of(read) == expected[1],
+        f"With `get_db` overridden, GET /books/2 answered {show(read)}; expected {expected[1]}.",
+    )
+    book = {"title": "Written Where It Was Told", "author": "Override Press"}
+    created = app.client.post("/books", json=book)
+    expect_status(created, 201, "POST /books (get_db overridden)")
+    query = "SELECT count(*) FROM books WHERE title = ?"
+    in_own = app.database.rows(query, (book["title"],))[0][0]
+    in_other = app.other_database.rows(query, (book["title"],))[0][0]
+    require(
+        in_own == 0 and in_other == 1,
+        f"With `get_db` overridden, POST /books wrote the book to the app's own database "
+        f"({in_own} row) instead of the overriding session's ({in_other}): that route still "
+        "opens a session of its own.",
+    )

@@ -1,0 +1,52 @@
+from hypothesis import given
+from hypothesis import strategies as st
+
+from autograder.engine.checkkit import ask_both, require, rule, same_answer
+from autograder.engine.proptest import examples
+
+titles = st.text(st.characters(codec="utf-8", categories=("L", "N", "Zs")), max_size=130)
+
+
+@rule("di-1", hint="Every book id gets the reference's answer: public books only, else 404.")
+@examples
+@given(book_id=st.integers(min_value=-1, max_value=6))  # 7 on: books the checks add
+def test_any_book_id_gets_the_reference_answer(learner_client, reference_client, book_id):
+    """any book id gets the reference's answer (staff books stay hidden)"""
+    url = f"/books/{book_id}"
+    same_answer(*ask_both(learner_client, reference_client, "GET", url), f"GET {url}")
+
+
+@rule("di-1", hint="New books: the same status as the reference, and the same row left behind.")
+@examples
+@given(title=titles, author=st.sampled_from(["Hidden Author", ""]))
+def test_new_books_leave_the_rows_the_reference_leaves(
+    learner_client, reference_client, learner_database, reference_database, title, author
+):
+    """generated books get the reference's answer and leave the same rows behind"""
+    book = {"title": f"H {title}", "author": author}
+    mine, theirs = ask_both(learner_client, reference_client, "POST", "/books", json=book)
+    same_answer(mine, theirs, "POST /books", ignore_keys={"id"})
+    query = "SELECT title, author, shelf FROM books WHERE title LIKE 'H %' ORDER BY id"
+    left, expected = learner_database.rows(query), reference_database.rows(query)
+    require(
+        left == expected,
+        f"After the same new books, your database holds {left[-3:]} (last three), the "
+        f"reference's {expected[-3:]}.",
+    )
+
+
+@rule("di-1", hint="Every route, reads and writes, must use the session `get_db` hands it.")
+def test_every_route_uses_an_overridden_session(start_learner_app):
+    """with `get_db` overridden, each route reads and writes the overriding database only"""
+    app = start_learner_app({"get_db": {"kind": "session", "url": "{other_database_url}"}})
+    for book_id in (1, 2, 3):
+        response = app.client.get(f"/books/{book_id}")
+        title = app.other_database.rows("SELECT title FROM books WHERE id = ?", (book_id,))
+        shelf = app.other_database.rows("SELECT shelf FROM books WHERE id = ?", (book_id,))
+        expected = 200 if shelf == [("public",)] else 404
+        require(
+            response.status_code == expected
+            and (expected == 404 or response.json().get("title") == title[0][0]),
+            f"With `get_db` overridden, GET /books/{book_id} answered {response.status_code} "
+            f"{response.text[:120]}; the overriding database says {expected} {title}.",
+        )
