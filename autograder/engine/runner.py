@@ -69,6 +69,7 @@ PYTEST_ARGS = (
 )  # fmt: skip
 START_TIMEOUT_SECONDS = 20.0
 PLACEHOLDER_OTHER_DATABASE = "{other_database_url}"
+PLACEHOLDER_OWN_DATABASE = "{own_database_url}"
 STOP_GRACE_SECONDS = 3.0
 
 _run_lock = threading.Lock()
@@ -107,7 +108,8 @@ class Evidence:
 
         ``"{other_database_url}"`` in an override's values stands for a second fresh database
         with other books (``workbook.databases.OTHER_BOOKS``): the one an overridden session
-        must use. Returns the answer, its own database and that other one (or None).
+        must use; ``"{own_database_url}"`` for the app's own. Returns the answer, its own
+        database and the other one (or None).
         """
         assert self.host is not None and self.spec is not None
         spec = AnswerSpec(
@@ -126,6 +128,8 @@ class Evidence:
             other = create_library(here / "other.sqlite3", books=OTHER_BOOKS)
             url = f"sqlite+aiosqlite:///{there}/other.sqlite3"
             wanted = wanted.replace(PLACEHOLDER_OTHER_DATABASE, url)
+        if database is not None:
+            wanted = wanted.replace(PLACEHOLDER_OWN_DATABASE, spec.env["DATABASE_URL"])
         spec.overrides = json.loads(wanted)
         answer = self.host.start_answer(spec)
         self.more_answers.append(answer)

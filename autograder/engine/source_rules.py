@@ -88,6 +88,17 @@ def without_duplicates(found: list[Finding]) -> list[Finding]:
     return [f for f in found if not (f.code == "WB202" and f.line in ruff_lines)]
 
 
+def secret_literals(source: str) -> list[str]:
+    """The literals WB301 flags in ``source``: checks look for them in what the app sends."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    visitor = _Visitor()
+    visitor.visit(tree)
+    return visitor.secrets
+
+
 def findings(source: str) -> list[Finding]:
     """Every WB finding in ``source`` (a source that does not parse has none: ruff says why)."""
     try:
@@ -103,6 +114,7 @@ class _Visitor(ast.NodeVisitor):
     def __init__(self) -> None:
         self.found: list[Finding] = []
         self.task_groups: set[str] = set()  # names bound by `async with TaskGroup() as name`
+        self.secrets: list[str] = []  # the literals WB301 found
 
     def visit_AsyncWith(self, node: ast.AsyncWith) -> None:
         for item in node.items:
@@ -149,6 +161,7 @@ class _Visitor(ast.NodeVisitor):
         text = literal.value if isinstance(literal.value, str) else literal.value.decode("latin-1")
         if len(text) < SECRET_MIN_LENGTH or any(c.isspace() for c in text):
             return
+        self.secrets.append(text)
         self._add(
             at or value,
             "WB301",

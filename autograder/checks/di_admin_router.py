@@ -1,0 +1,94 @@
+from autograder.engine.checkkit import expect_status, fail, require, rule, show
+
+ADA, GRACE = 1, 2  # a librarian, a member
+
+
+def bearer(database, member_id):
+    return {"Authorization": f"Bearer {database.tokens[member_id]}"}
+
+
+def admin_requests(contract, loan_id=2):
+    """Every operation under /admin the app documents, as a client would send it (the delete
+    last, on ``loan_id``)."""
+    requests = []
+    for path, operations in sorted(contract.get("paths", {}).items()):
+        if not path.startswith("/admin"):
+            continue
+        for method in operations:
+            url = path.replace("{member_id}", "3").replace("{loan_id}", str(loan_id))
+            body = {"json": {"role": "member"}} if method == "patch" else {}
+            requests.append((method.upper(), url, body))
+    require(requests, "The app documents no operation under /admin.")
+    return sorted(requests, key=lambda r: r[0] == "DELETE")
+
+
+@rule(
+    "security-4",
+    hint=(
+        "One route forgot the role check. Put it on the router once: "
+        '`APIRouter(prefix="/admin", dependencies=[Depends(require_librarian)])`.'
+    ),
+)
+def test_members_who_are_not_librarians_get_403_everywhere(
+    learner_client, learner_contract, learner_database
+):
+    """every operation under /admin answers 403 to a member who is not a librarian"""
+    headers = bearer(learner_database, GRACE)
+    answers = []
+    for method, url, body in admin_requests(learner_contract):
+        response = learner_client.request(method, url, headers=headers, **body)
+        if response.status_code != 403:
+            answers.append((f"{method} {url}", response))
+    if not answers:
+        return
+    loans = learner_database.rows("SELECT count(*) FROM loans WHERE id = 2")[0][0]
+    seen = "; ".join(f"{line} answered {show(response)}" for line, response in answers)
+    if any(response.is_success for _, response in answers):
+        why = ("Loan 2 is gone. " if not loans else "") + (
+            "Each route that checks the role itself is one that can forget it."
+        )
+    else:
+        why = (
+            '401 says "who are you?"; Grace signed in and is known, she is just not allowed: '
+            "that is 403 Forbidden."
+        )
+    fail(f"As Grace, a member but no librarian: {seen}. {why}")
+
+
+@rule("security-4", hint="No token at all: 401, before any role is looked at.")
+def test_requests_without_a_token_get_401_everywhere(learner_client, learner_contract):
+    """every operation under /admin answers 401 without a token"""
+    for method, url, body in admin_requests(learner_contract):
+        response = learner_client.request(method, url, **body)
+        require(
+            response.status_code == 401,
+            f"{method} {url} without a token answered {show(response)}; expected 401.",
+        )
+
+
+@rule("di-2", hint="A librarian can do everything here: the dependency lets them through.")
+def test_librarians_are_let_through(learner_client, learner_contract, learner_database):
+    """a librarian's requests to every operation under /admin succeed"""
+    headers = bearer(learner_database, ADA)
+    for method, url, body in admin_requests(learner_contract, loan_id=3):
+        response = learner_client.request(method, url, headers=headers, **body)
+        require(
+            response.is_success,
+            f"{method} {url} as Ada, a librarian, answered {show(response)}; expected success.",
+        )
+
+
+@rule(
+    "di-2",
+    hint="The role check depends on `current_member`, so swapping the member swaps the verdict.",
+)
+def test_the_role_follows_the_current_member(start_learner_app):
+    """with `current_member` overridden, a librarian gets in and a member does not"""
+    ada = {"id": ADA, "name": "Ada", "email": "ada@library.test", "role": "librarian"}
+    grace = {"id": GRACE, "name": "Grace", "email": "grace@library.test", "role": "member"}
+    for who, expected in ((ada, 200), (grace, 403)):
+        app = start_learner_app(
+            {"current_member": {"kind": "model", "class": "MemberRow", "values": who}}
+        )
+        response = app.client.get("/admin/members")
+        expect_status(response, expected, f"GET /admin/members as {who['name']} (overridden)")
