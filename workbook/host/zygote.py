@@ -178,7 +178,9 @@ class Zygote:
                 os.killpg(pid, signal.SIGKILL)
             status = self._wait(pid, 5)
         killed = 0
-        if self.confined:
+        # Once no answer runs: a check may run a second answer beside the first (the same code
+        # with dependencies overridden), and what the first still uses must not go with it.
+        if self.confined and not self.running:
             killed = self._kill_leftovers()
             _empty("/tmp", keep=self.kept)  # the next answer finds nothing this one left behind
         return {"ok": True, "exit": note or _describe(status), "leftovers_killed": killed}
