@@ -135,3 +135,23 @@ def test_settings_are_read_once(learner_source):
         f"`get_settings` (line {function.lineno}) builds a new Settings for every request that "
         "asks: `.env` is read and parsed each time. Cache it with `@lru_cache`.",
     )
+
+
+@rule(
+    "security-2",
+    hint="Log that a link was signed, never with what: a `SecretStr` prints as '**********'.",
+    evidence="reported",
+)
+def test_no_secret_in_what_the_app_printed(learner_client, learner_env_file, learner_report):
+    """nothing the app printed or logged carries the configured key"""
+    learner_client.get("/books/3/link")
+    key = learner_env_file["LINK_SIGNING_KEY"]
+    pieces = {key[i : i + WINDOW] for i in range(len(key) - WINDOW + 1)}
+    printed = learner_report.output
+    leaked = sorted(piece for piece in pieces if piece in printed)
+    if leaked:
+        line = next(line for line in printed.splitlines() if leaked[0] in line)
+        fail(
+            f"The app printed a line with part of LINK_SIGNING_KEY ({leaked[0]!r}…): "
+            f"{line[:200]!r}. Logs are read by more people, and kept longer, than keys should be."
+        )

@@ -36,9 +36,13 @@ class CheckFailed(Exception):
     """Raised by ``fail``: the message is the whole report, no traceback needed."""
 
 
-def rule(item: str, *, hint: str = "") -> Callable[[F], F]:
-    """Mark a check with the catalog item it enforces and, optionally, its own next hint."""
-    return pytest.mark.rule(item=item, hint=hint)  # type: ignore[return-value]
+def rule(item: str, *, hint: str = "", evidence: str = "trusted") -> Callable[[F], F]:
+    """Mark a check with the catalog item it enforces and, optionally, its own next hint.
+
+    ``evidence="reported"`` marks a check that decides on what the answer's process reported
+    (``learner_report``): its row says so, and trusted-only runs discount it.
+    """
+    return pytest.mark.rule(item=item, hint=hint, evidence=evidence)  # type: ignore[return-value]
 
 
 def fail(observed: str) -> None:

@@ -216,7 +216,8 @@ def _run(
                 more.stop(grace=0.5)
         if not answer.stop_note:
             answer.stop(grace=STOP_GRACE_SECONDS)
-    result.checks.extend(plugin.rows)
+    # Trusted only: a check that decides on the answer's own report counts for nothing.
+    result.checks.extend(r for r in plugin.rows if not trusted_only or r.evidence == "trusted")
     result.checks.extend(_review_rows(exercise, registry, source))
     if not trusted_only:
         result.checks.extend(_report_rows(answer))
