@@ -79,6 +79,9 @@ class Exercise:
     database: str = ""
     # A .env file written where the app starts; "{secret}" in a value becomes a random secret.
     env_file: tuple[tuple[str, str], ...] = field(default=())
+    # The app is built by this factory (`create_app`), `app_copies` times in one process.
+    app_factory: str = ""
+    app_copies: int = 1
 
     @property
     def slug(self) -> str:
@@ -178,6 +181,8 @@ def _load_lesson_file(path: Path) -> tuple[Lesson, list[Exercise]]:
                 extra_ruff_rules=tuple(entry.get("extra_ruff_rules", ())),
                 database=str(entry.get("database", "")),
                 env_file=tuple((str(k), str(v)) for k, v in entry.get("env_file", {}).items()),
+                app_factory=str(entry.get("app_factory", "")),
+                app_copies=int(entry.get("app_copies", 1)),
             )
             for entry in data["exercises"]
         ]

@@ -62,15 +62,26 @@ KNOWN_USERS = 500  # profiles exist for user ids 1..KNOWN_USERS
 
 @dataclass
 class Observed:
-    """What one service saw: connections opened and requests served."""
+    """What one service saw: connections opened and closed, and requests served."""
 
     connections: int = 0
+    closed: int = 0
     requests: list[str] = field(default_factory=list)  # "GET /profiles/3"
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def connection_opened(self) -> None:
         with self.lock:
             self.connections += 1
+
+    def connection_closed(self) -> None:
+        with self.lock:
+            self.closed += 1
+
+    @property
+    def open_connections(self) -> int:
+        """Connections a client opened and has not closed yet (a pool it never shut)."""
+        with self.lock:
+            return max(0, self.connections - self.closed)
 
     def request(self, line: str) -> None:
         with self.lock:
@@ -79,6 +90,7 @@ class Observed:
     def reset(self) -> None:
         with self.lock:
             self.connections = 0
+            self.closed = 0
             self.requests.clear()
 
 
@@ -383,12 +395,16 @@ class FakeServices:
 
 
 def _counting_protocol(observed: Observed) -> type[H11Protocol]:
-    """uvicorn's h11 protocol, counting the connections one service accepts."""
+    """uvicorn's h11 protocol, counting the connections one service accepts and loses."""
 
     class Counting(H11Protocol):
         def connection_made(self, transport: Any) -> None:
             observed.connection_opened()
             super().connection_made(transport)
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            observed.connection_closed()
+            super().connection_lost(exc)
 
     return Counting
 

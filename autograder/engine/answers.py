@@ -87,6 +87,12 @@ class AnswerSpec:
     # Dependencies to replace before serving: name -> what replaces it (workbook.host.overrides)
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     env_file: str = ""  # written as `.env` in the folder the app starts in
+    # Build the app(s) with this factory instead of reading `app`; several copies are served
+    # together, a request picking one with the APP_CHOICE_HEADER header (1, 2, ...).
+    factory: str = ""
+    copies: int = 1
+    # Before serving, run the app's lifespan this many times, one GET `path` in each.
+    lifespan_cycles: dict[str, Any] = field(default_factory=dict)
     memory_mb: int = 2048
     cpu_seconds: int = 60
 
@@ -261,6 +267,9 @@ class AnswerHost:
             "relays": spec.relays,
             "overrides": spec.overrides,
             "env_file": spec.env_file,
+            "factory": spec.factory,
+            "copies": spec.copies,
+            "lifespan_cycles": spec.lifespan_cycles,
             "memory_mb": spec.memory_mb,
             "cpu_seconds": spec.cpu_seconds,
         }

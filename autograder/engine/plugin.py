@@ -33,10 +33,12 @@ from workbook.databases import LibraryDatabase, create_library
 from workbook.upstreams import FakeServices
 
 if TYPE_CHECKING:
+    from autograder.engine.answers import RunningAnswer
     from autograder.engine.runner import Evidence
 
 LEARNER_FAULTS = (CheckFailed, CheckTimeout, AnswerGone)
 ANOTHER_START_TIMEOUT_SECONDS = 20.0
+STOP_GRACE_SECONDS = 3.0
 
 
 class CheckPlugin:
@@ -156,6 +158,13 @@ class StartedApp:
     client: AnswerClient
     database: LibraryDatabase | None
     other_database: LibraryDatabase | None
+    answer: RunningAnswer
+
+    def stop(self) -> str:
+        """Stop it as a server stops (its lifespan shut down); what its process ended with."""
+        self.client.close()
+        self.answer.stop(grace=STOP_GRACE_SECONDS)
+        return self.answer.stop_note
 
 
 @pytest.fixture(scope="session")
@@ -170,8 +179,11 @@ def start_learner_app(request: pytest.FixtureRequest) -> Iterator[Callable[..., 
     evidence = _evidence(request)
     clients: list[AnswerClient] = []
 
-    def start(overrides: dict[str, dict[str, Any]] | None = None) -> StartedApp:
-        answer, database, other = evidence.start_another(overrides)
+    def start(
+        overrides: dict[str, dict[str, Any]] | None = None,
+        lifespan_cycles: dict[str, Any] | None = None,
+    ) -> StartedApp:
+        answer, database, other = evidence.start_another(overrides, lifespan_cycles)
         if not answer.wait_until_serving(ANOTHER_START_TIMEOUT_SECONDS):
             error = answer.report.load_error
             said = f" It said: {error.message}" if error is not None else ""
@@ -179,7 +191,7 @@ def start_learner_app(request: pytest.FixtureRequest) -> Iterator[Callable[..., 
             fail(f"Your app, started again with {replaced} overridden, did not serve.{said}")
         client = AnswerClient(str(answer.socket_path), answer.report)
         clients.append(client)
-        return StartedApp(client, database, other)
+        return StartedApp(client, database, other, answer)
 
     yield start
     for client in clients:

@@ -101,10 +101,13 @@ class Evidence:
     more_answers: list[RunningAnswer] = field(default_factory=list)
 
     def start_another(
-        self, overrides: dict[str, dict[str, Any]] | None = None
+        self,
+        overrides: dict[str, dict[str, Any]] | None = None,
+        lifespan_cycles: dict[str, Any] | None = None,
     ) -> tuple[RunningAnswer, LibraryDatabase | None, LibraryDatabase | None]:
         """The same answer once more, in a process of its own with a fresh database, its
-        dependencies ``overrides`` replaced (``workbook.host.overrides``).
+        dependencies ``overrides`` replaced (``workbook.host.overrides``), its lifespan first
+        run ``lifespan_cycles["count"]`` times if asked (``workbook.host.apps``).
 
         ``"{other_database_url}"`` in an override's values stands for a second fresh database
         with other books (``workbook.databases.OTHER_BOOKS``): the one an overridden session
@@ -118,6 +121,9 @@ class Evidence:
             env=dict(self.spec.env),
             relays=dict(self.spec.relays),
             env_file=self.spec.env_file,
+            factory=self.spec.factory,
+            copies=self.spec.copies,
+            lifespan_cycles=dict(lifespan_cycles or {}),
             memory_mb=self.spec.memory_mb,
         )
         database = _provide_database(self.exercise, self.host, spec)
@@ -229,7 +235,9 @@ def _run(
 def _spec(
     exercise: registry_module.Exercise, source: str, host: AnswerHost, services: FakeServices
 ) -> AnswerSpec:
-    spec = AnswerSpec(exercise.id, source=source)
+    spec = AnswerSpec(
+        exercise.id, source=source, factory=exercise.app_factory, copies=exercise.app_copies
+    )
     for name in SERVICES:
         if host.confined:
             relay = host.launcher.relay_path(services.unix_path(name))

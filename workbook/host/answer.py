@@ -16,7 +16,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from workbook.host import overrides, relay
+from workbook.host import apps, overrides, relay
 from workbook.host.blocking import CURRENT_REQUEST, observe
 from workbook.host.loading import LoadedAnswer, describe_error, load_cell, load_package
 from workbook.host.protocol import (
@@ -54,7 +54,7 @@ def run(command: dict[str, Any], app_socket: Any, report_fd: int) -> None:
         assert loaded.error is not None
         report.emit("load-error", **describe_error(loaded.error, loaded.files))
         os._exit(3)
-    app = getattr(loaded.module, command.get("app", "app"), None)
+    app = _app_of(loaded.module, command, report, loaded.files)
     if not callable(app):
         report.emit(
             "load-error",
@@ -67,7 +67,8 @@ def run(command: dict[str, Any], app_socket: Any, report_fd: int) -> None:
         )
         os._exit(3)
     try:
-        overrides.apply(app, loaded.module, command.get("overrides", {}))
+        for each in app.apps if isinstance(app, apps.AppChoice) else [app]:
+            overrides.apply(each, loaded.module, command.get("overrides", {}))
     except overrides.OverrideError as error:
         report.emit(
             "load-error",
@@ -80,10 +81,40 @@ def run(command: dict[str, Any], app_socket: Any, report_fd: int) -> None:
         )
         os._exit(3)
     report.emit("loaded", files=len(loaded.files))
+    cycles = command.get("lifespan_cycles") or {}
+    if cycles.get("count"):
+        for error in asyncio.run(
+            apps.run_lifespans(app, int(cycles["count"]), str(cycles.get("path", "/")))
+        ):
+            report.emit(
+                "app-error", request="lifespan", request_id="",
+                **describe_error(error, loaded.files),
+            )  # fmt: skip
     started = _serve(app, app_socket, report, loaded.files)
     report.emit("stopped", started=started)
     sys.stdout.flush()
     os._exit(0)
+
+
+def _app_of(module: Any, command: dict[str, Any], report: Report, files: list[str]) -> Any:
+    """The module's ``app``; or, for a factory, ``copies`` apps it builds, behind AppChoice."""
+    factory_name = command.get("factory", "")
+    if not factory_name:
+        return getattr(module, command.get("app", "app"), None)
+    factory = getattr(module, factory_name, None)
+    if not callable(factory):
+        report.emit(
+            "load-error", type="NoApp",
+            message=f"The code must define `def {factory_name}() -> FastAPI` at module level.",
+            line=None, code="", function=None, traceback="",
+        )  # fmt: skip
+        os._exit(3)
+    try:
+        built = [factory() for _ in range(max(1, int(command.get("copies", 1))))]
+    except BaseException as error:  # the answer's own factory failed
+        report.emit("load-error", **describe_error(error, files))
+        os._exit(3)
+    return built[0] if len(built) == 1 else apps.AppChoice(built)
 
 
 def _limit(command: dict[str, Any]) -> None:

@@ -8,6 +8,8 @@ PROBE_PATH = "/__workbook__/probe"
 # loads it from a CDN, which a machine without a network cannot reach).
 DOCS_PATH = "/__workbook__/docs"
 SWAGGER_ASSETS = "/__workbook__/swagger/"
+# Which of several apps built by the answer's factory a request is for (1, 2, ...).
+APP_CHOICE_HEADER = "x-workbook-app"
 # Sent with every check request, so that the report can say which request raised what.
 REQUEST_ID_HEADER = "x-workbook-request"
 # An answer process finds a fake upstream service at the URL in WORKBOOK_UPSTREAM_<NAME>.

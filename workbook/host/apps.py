@@ -1,0 +1,76 @@
+"""Several apps from one factory in one answer process, and lifespans run over and over.
+
+Lesson 05's checks look at state from outside. Two apps built by the learner's ``create_app()``
+live in one process, behind one socket: a request picks its app with a header, so a write to
+one and a read from the other shows whether they share state (module globals do). And an app's
+lifespan can be run several times before it serves, as a test suite or a reloading server does,
+while the fake upstream services count the connections each run leaves open.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from asgi_lifespan import LifespanManager
+
+from workbook.host.protocol import APP_CHOICE_HEADER
+
+LIFESPAN_SECONDS = 10.0
+
+
+class AppChoice:
+    """One ASGI app in front of several: a request goes to the app its header names (1 on)."""
+
+    def __init__(self, apps: list[Any]) -> None:
+        self.apps = apps
+        self._served: list[Any] = list(apps)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        await self._served[self._index(scope)](scope, receive, send)
+
+    def _index(self, scope: dict[str, Any]) -> int:
+        for name, value in scope.get("headers", []):
+            if name.decode("latin-1").lower() == APP_CHOICE_HEADER:
+                with contextlib.suppress(ValueError):
+                    return min(max(int(value) - 1, 0), len(self._served) - 1)
+        return 0
+
+    async def _lifespan(self, receive: Any, send: Any) -> None:
+        # Each app's own lifespan, through asgi-lifespan, which also hands each request the
+        # state its lifespan yielded.
+        async with contextlib.AsyncExitStack() as stack:
+            await receive()  # lifespan.startup
+            try:
+                for index, app in enumerate(self.apps):
+                    manager = LifespanManager(
+                        app, startup_timeout=LIFESPAN_SECONDS, shutdown_timeout=LIFESPAN_SECONDS
+                    )
+                    self._served[index] = (await stack.enter_async_context(manager)).app
+            except BaseException as error:
+                await send({"type": "lifespan.startup.failed", "message": repr(error)})
+                raise
+            await send({"type": "lifespan.startup.complete"})
+            await receive()  # lifespan.shutdown
+        await send({"type": "lifespan.shutdown.complete"})
+
+
+async def run_lifespans(app: Any, count: int, path: str) -> list[BaseException]:
+    """Start and stop ``app``'s lifespan ``count`` times, sending one GET ``path`` in each."""
+    import httpx
+
+    errors: list[BaseException] = []
+    for _ in range(count):
+        try:
+            async with LifespanManager(
+                app, startup_timeout=LIFESPAN_SECONDS, shutdown_timeout=LIFESPAN_SECONDS
+            ) as manager:
+                transport = httpx.ASGITransport(app=manager.app)
+                async with httpx.AsyncClient(transport=transport, base_url="http://answer") as c:
+                    await c.get(path)
+        except Exception as error:  # the app's own failure: reported, and the next run tried
+            errors.append(error)
+    return errors
