@@ -47,7 +47,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from workbook.host.protocol import upstream_env_name
 
-SERVICES = ("profile", "llm", "geocoder", "audit")
+SERVICES = ("profile", "llm", "geocoder", "audit", "models")
 STARTUP_TIMEOUT_SECONDS = 10.0
 # A round trip to the profile service's database: long enough that ten requests waiting on it
 # one after another (a blocked loop) take visibly longer than ten waiting together.
@@ -290,17 +290,44 @@ def build_audit_service(entries: list[AuditRecord] | None = None) -> FastAPI:
     return service
 
 
+# --- the model registry -------------------------------------------------------------------------
+
+# A sentiment model's weights: a word's score, summed over a text. Heavy in real life (hundreds
+# of megabytes); here the registry takes its time instead.
+SENTIMENT_WEIGHTS = {
+    "good": 1.0, "great": 1.5, "love": 2.0, "fine": 0.5, "quick": 0.5,
+    "bad": -1.0, "awful": -1.5, "hate": -2.0, "slow": -0.5, "broken": -1.0,
+}  # fmt: skip
+MODEL_DOWNLOAD_SECONDS = 0.2
+
+
+def build_models_service(downloads: Counter[str] | None = None) -> FastAPI:
+    service = FastAPI(title="Fake model registry")
+    counted = downloads if downloads is not None else Counter()
+
+    @service.get("/v1/models/{name}")
+    async def download(name: str) -> dict[str, object]:
+        if name != "sentiment":
+            raise HTTPException(status_code=404, detail="No such model")
+        counted[name] += 1
+        await asyncio.sleep(MODEL_DOWNLOAD_SECONDS)
+        return {"name": name, "weights": SENTIMENT_WEIGHTS}
+
+    return service
+
+
 # --- a set of services, served on loopback (and Unix sockets) -----------------------------------
 
 
 class FakeServices:
-    """All four services, each on its own uvicorn server, in one background thread."""
+    """Every service, each on its own uvicorn server, in one background thread."""
 
     def __init__(self, unix_dir: Path | None = None) -> None:
         self.unix_dir = unix_dir
         self.observed = {name: Observed() for name in SERVICES}
         self.stream_gates: list[StreamGate] = []
         self.geocoder_lookups: Counter[str] = Counter()
+        self.model_downloads: Counter[str] = Counter()
         self.audit_entries: list[AuditRecord] = []
         self._urls: dict[str, str] = {}
         self._servers: list[uvicorn.Server] = []
@@ -330,6 +357,7 @@ class FakeServices:
             observed.reset()
         self.stream_gates.clear()
         self.geocoder_lookups.clear()
+        self.model_downloads.clear()
         self.audit_entries.clear()
 
     # --- life cycle -------------------------------------------------------------------------
@@ -340,6 +368,7 @@ class FakeServices:
             "llm": lambda: build_llm_service(self.stream_gates),
             "geocoder": lambda: build_geocoder_service(self.geocoder_lookups),
             "audit": lambda: build_audit_service(self.audit_entries),
+            "models": lambda: build_models_service(self.model_downloads),
         }
         sockets: dict[str, list[socket.socket]] = {}
         for name in SERVICES:
@@ -458,3 +487,8 @@ def geocoder_service_url() -> str:
 def audit_service_url() -> str:
     """Base URL of the fake audit trail."""
     return service_url("audit")
+
+
+def models_service_url() -> str:
+    """Base URL of the fake model registry."""
+    return service_url("models")

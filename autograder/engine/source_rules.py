@@ -218,6 +218,16 @@ class _Visitor(ast.NodeVisitor):
                         "WB201",
                         f"`{name}(regex=...)` is deprecated; write `pattern=...`.",
                     )
+        if name in {"FastAPI", "Starlette", "APIRouter", "Router"}:
+            for keyword in node.keywords:
+                if keyword.arg in ("on_startup", "on_shutdown"):
+                    # No warning at run time either: only the source shows it.
+                    self._add(
+                        keyword.value,
+                        "WB201",
+                        f"`{keyword.arg}=` is the old way to start and stop resources (Starlette "
+                        "1.0 removed it): one lifespan opens them and closes them, in order.",
+                    )
         if isinstance(node.func, ast.Attribute) and node.func.attr in RENAMED_METHODS:
             method = node.func.attr
             # `.dict()` with no arguments or with Pydantic's own keywords; other objects'

@@ -81,16 +81,7 @@ def run(command: dict[str, Any], app_socket: Any, report_fd: int) -> None:
         )
         os._exit(3)
     report.emit("loaded", files=len(loaded.files))
-    cycles = command.get("lifespan_cycles") or {}
-    if cycles.get("count"):
-        for error in asyncio.run(
-            apps.run_lifespans(app, int(cycles["count"]), str(cycles.get("path", "/")))
-        ):
-            report.emit(
-                "app-error", request="lifespan", request_id="",
-                **describe_error(error, loaded.files),
-            )  # fmt: skip
-    started = _serve(app, app_socket, report, loaded.files)
+    started = _serve(app, app_socket, report, loaded.files, command.get("lifespan_cycles") or {})
     report.emit("stopped", started=started)
     sys.stdout.flush()
     os._exit(0)
@@ -168,10 +159,12 @@ def _load(command: dict[str, Any], workdir: Path) -> LoadedAnswer:
     return load_cell(command["exercise"], command["source"])
 
 
-def _serve(app: Any, app_socket: Any, report: Report, files: list[str]) -> bool:
+def _serve(
+    app: Any, app_socket: Any, report: Report, files: list[str], cycles: dict[str, Any]
+) -> bool:
     import uvicorn
 
-    hosted = HostedApp(app, report, files)
+    hosted = HostedApp(app, report, files, cycles)
     config = uvicorn.Config(
         hosted,
         lifespan="on",
@@ -241,10 +234,13 @@ class HostedApp:
     starts observing blocking calls once the app's lifespan has started.
     """
 
-    def __init__(self, app: Any, report: Report, files: list[str]) -> None:
+    def __init__(
+        self, app: Any, report: Report, files: list[str], cycles: dict[str, Any] | None = None
+    ) -> None:
         self.app = app
         self.report = report
         self.files = files
+        self.cycles = cycles or {}
         self._seen_blocking: set[tuple[int | None, str]] = set()
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -303,6 +299,15 @@ class HostedApp:
                 self.report.emit("serving")
             await send(message)
 
+        if self.cycles.get("count"):
+            # Started and stopped before it serves, on the loop it serves on, as a test suite
+            # or a reloading server does: what each run leaves open stays visible.
+            count, path = int(self.cycles["count"]), str(self.cycles.get("path", "/"))
+            for error in await apps.run_lifespans(self.app, count, path):
+                self.report.emit(
+                    "app-error", request="lifespan", request_id="",
+                    **describe_error(error, self.files),
+                )  # fmt: skip
         try:
             await self.app(scope, receive, watched_send)
         except BaseException as error:

@@ -1,0 +1,35 @@
+from typing import Annotated
+
+from fastapi import FastAPI, HTTPException, Path, status
+from pydantic import BaseModel, Field
+
+CARTS: dict[int, list[str]] = {}  # cart id -> the SKUs in it
+
+
+class Item(BaseModel):
+    sku: Annotated[str, Field(min_length=1, max_length=20)]
+
+
+class Cart(BaseModel):
+    id: int
+    skus: list[str]
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(title="Shop")
+
+    @app.post("/carts/{cart_id}/items", status_code=status.HTTP_201_CREATED)
+    async def add_item(cart_id: Annotated[int, Path(ge=1)], item: Item) -> Cart:
+        CARTS.setdefault(cart_id, []).append(item.sku)
+        return Cart(id=cart_id, skus=CARTS[cart_id])
+
+    @app.get("/carts/{cart_id}")
+    async def read_cart(cart_id: Annotated[int, Path(ge=1)]) -> Cart:
+        if cart_id not in CARTS:
+            raise HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail="No such cart")
+        return Cart(id=cart_id, skus=CARTS[cart_id])
+
+    return app
+
+
+app = create_app()

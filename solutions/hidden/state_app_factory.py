@@ -1,0 +1,38 @@
+from hypothesis import given
+from hypothesis import strategies as st
+
+from autograder.engine.checkkit import rule, same_answer
+from autograder.engine.clients import InProcessClient
+from autograder.engine.proptest import examples
+from workbook.host.protocol import APP_CHOICE_HEADER
+
+requests = st.tuples(
+    st.sampled_from(["1", "2"]),
+    st.integers(min_value=20, max_value=23),  # carts the visible checks never touch
+    st.one_of(st.none(), st.sampled_from(["A-1", "B-2", ""])),  # None: read the cart
+)
+
+
+@rule("arch-2", hint="Each app answers as a reference app of its own would, on its own carts.")
+def test_each_app_answers_as_a_reference_of_its_own(learner_client, reference):
+    """generated requests to either app get the answers of one reference app per copy"""
+    # Two reference apps from the reference's own factory: what two independent apps answer.
+    references = {which: InProcessClient(reference.create_app()).start() for which in "12"}
+
+    @examples
+    @given(sequence=st.lists(requests, min_size=1, max_size=6))
+    def run(sequence):
+        for which, cart, sku in sequence:
+            method, url = (
+                ("GET", f"/carts/{cart}") if sku is None else ("POST", f"/carts/{cart}/items")
+            )
+            kwargs = {} if sku is None else {"json": {"sku": sku}}
+            mine = learner_client.request(method, url, headers={APP_CHOICE_HEADER: which}, **kwargs)
+            theirs = references[which].request(method, url, **kwargs)
+            same_answer(mine, theirs, f"{method} {url} on app {which}")
+
+    try:
+        run()
+    finally:
+        for client in references.values():
+            client.close()
