@@ -1,0 +1,60 @@
+from autograder.engine.checkkit import body_of, expect_status, require, rule, show
+from workbook.host.protocol import APP_CHOICE_HEADER
+
+FIRST, SECOND = {APP_CHOICE_HEADER: "1"}, {APP_CHOICE_HEADER: "2"}
+
+
+@rule("arch-4", hint="Quotes and the discount work as before, within one app.")
+def test_a_discount_applies_to_later_quotes(learner_client):
+    """a discount set on an app applies to its later quotes"""
+    expect_status(
+        learner_client.put("/discount", json={"percent": 10}, headers=FIRST), 200, "PUT /discount"
+    )
+    response = learner_client.get("/quotes/MUG-2", params={"quantity": 2}, headers=FIRST)
+    expect_status(response, 200, "GET /quotes/MUG-2?quantity=2")
+    require(
+        body_of(response) == {"sku": "MUG-2", "quantity": 2, "total_cents": 2160},
+        f"After a 10% discount, GET /quotes/MUG-2?quantity=2 answered {show(response)}; "
+        "expected 2160 cents.",
+    )
+    learner_client.put("/discount", json={"percent": 0}, headers=FIRST)
+
+
+@rule(
+    "arch-4",
+    hint=(
+        "A module-level service is one object for every app in the process. Make it in the "
+        "lifespan and hand it to routes with `Depends(get_price_book)`."
+    ),
+)
+def test_apps_do_not_share_their_price_book(learner_client):
+    """a discount set on one app does not change another app's quotes"""
+    learner_client.put("/discount", json={"percent": 30}, headers=FIRST)
+    other = learner_client.get("/quotes/TEA-1", headers=SECOND)
+    learner_client.put("/discount", json={"percent": 0}, headers=FIRST)
+    require(
+        body_of(other) == {"sku": "TEA-1", "quantity": 1, "total_cents": 450},
+        f"A 30% discount was set on one app built by create_app(); GET /quotes/TEA-1 on another "
+        f"answered {show(other)} (450 cents without it). One module-level PriceBook serves both.",
+    )
+
+
+@rule(
+    "arch-4",
+    hint=(
+        "Routes get the service from `get_price_book` (`PriceBookDep`), so a test can hand them "
+        "another with `app.dependency_overrides[get_price_book]`."
+    ),
+)
+def test_the_service_can_be_swapped(start_learner_app):
+    """with `get_price_book` overridden, the routes use the price book they are given"""
+    values = {"prices": {"TEA-1": 999}, "discount_percent": 0}
+    app = start_learner_app(
+        {"get_price_book": {"kind": "model", "class": "PriceBook", "values": values}}
+    )
+    response = app.client.get("/quotes/TEA-1")
+    require(
+        body_of(response) == {"sku": "TEA-1", "quantity": 1, "total_cents": 999},
+        f"With `get_price_book` overridden to a PriceBook pricing TEA-1 at 999, GET /quotes/TEA-1 "
+        f"answered {show(response)}: the routes use a price book they found themselves.",
+    )
