@@ -492,3 +492,9 @@ def audit_service_url() -> str:
 def models_service_url() -> str:
     """Base URL of the fake model registry."""
     return service_url("models")
+
+
+def observed_by(name: str) -> Observed:
+    """What the notebook's own fake service ``name`` has seen (for the lessons' demos)."""
+    with _start_lock:
+        return _local_services().observed[name]
