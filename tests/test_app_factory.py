@@ -10,7 +10,7 @@ from autograder.engine.clients import AnswerClient
 from workbook.host.protocol import APP_CHOICE_HEADER
 from workbook.upstreams import FakeServices
 
-FACTORY = '''
+FACTORY = """
 import os
 from contextlib import asynccontextmanager
 
@@ -46,7 +46,7 @@ def create_app() -> FastAPI:
         return {"status": response.status_code}
 
     return app
-'''
+"""
 
 
 @pytest.fixture
@@ -101,9 +101,7 @@ def test_lifespan_cycles_show_the_connections_a_client_leaves_open(
     host, services = host_and_services
     services.reset()
     observed = services.observed["profile"]
-    answer, client = started(
-        host, services, leak=leak, cycles={"count": 3, "path": "/profile"}
-    )
+    answer, client = started(host, services, leak=leak, cycles={"count": 3, "path": "/profile"})
     try:
         assert observed.connections == 3  # one client per lifespan, one connection each
         assert wait_for(lambda: observed.open_connections == left_open)

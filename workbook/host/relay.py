@@ -16,9 +16,11 @@ import asyncio
 import contextlib
 import ctypes
 import os
+import signal
 import socket
 
 PR_SET_DUMPABLE = 4
+PARENT_POLL_SECONDS = 0.05
 CHUNK = 65536
 
 
@@ -41,12 +43,17 @@ def start(targets: dict[str, str]) -> dict[str, str]:
     urls = {
         name: f"http://127.0.0.1:{sock.getsockname()[1]}" for name, (sock, _) in listeners.items()
     }
+    answer = os.getpid()
     pid = os.fork()
     if pid == 0:
         try:
+            # The stop signal goes to the answer's whole process group; the relay outlives it
+            # until the answer itself has ended, so that what the app sends while it shuts
+            # down (a flush in its lifespan) still reaches the services.
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
             _close_all_but(sock.fileno() for sock, _ in listeners.values())
             _undumpable()
-            asyncio.run(_serve(listeners))
+            asyncio.run(_serve(listeners, answer))
         finally:
             os._exit(0)
     for sock, _ in listeners.values():
@@ -72,7 +79,7 @@ def _undumpable() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
 
 
-async def _serve(listeners: dict[str, tuple[socket.socket, str]]) -> None:
+async def _serve(listeners: dict[str, tuple[socket.socket, str]], answer: int) -> None:
     servers = []
     for sock, path in listeners.values():
 
@@ -80,7 +87,26 @@ async def _serve(listeners: dict[str, tuple[socket.socket, str]]) -> None:
             await _relay(reader, writer, path)
 
         servers.append(await asyncio.start_server(handle, sock=sock))
-    await asyncio.gather(*(server.serve_forever() for server in servers))
+    serving = asyncio.gather(*(server.serve_forever() for server in servers))
+    await _answer_ended(answer)
+    serving.cancel()
+
+
+async def _answer_ended(answer: int) -> None:
+    """Return once the answer process (the relay's parent) has ended."""
+    try:
+        watched = os.pidfd_open(answer)  # readable when that process ends (Linux 5.3 on)
+    except OSError:
+        while os.getppid() == answer:  # noqa: ASYNC110 - no event tells of another's end
+            await asyncio.sleep(PARENT_POLL_SECONDS)
+        return
+    ended = asyncio.Event()
+    asyncio.get_running_loop().add_reader(watched, ended.set)
+    try:
+        await ended.wait()
+    finally:
+        asyncio.get_running_loop().remove_reader(watched)
+        os.close(watched)
 
 
 async def _relay(
