@@ -1,3 +1,5 @@
+import pytest
+
 from autograder.engine.checkkit import body_of, expect_status, require, rule, show
 
 BURST = 20
@@ -7,6 +9,15 @@ def _downloads(services):
     return services.model_downloads["sentiment"]
 
 
+@pytest.fixture(scope="module")
+def fresh_app(start_learner_app, learner_services):
+    """One more start of the app, watched from the model registry: (app, downloads before)."""
+    before = _downloads(learner_services)
+    app = start_learner_app()
+    yield app, before
+    app.stop()
+
+
 @rule(
     "mandate-3",
     hint=(
@@ -14,13 +25,11 @@ def _downloads(services):
         "health check (and every test that imports the module) should not pay for it."
     ),
 )
-def test_nothing_is_downloaded_before_it_is_needed(start_learner_app, learner_services):
+def test_nothing_is_downloaded_before_it_is_needed(fresh_app, learner_services):
     """starting the app and asking /health downloads no model"""
-    before = _downloads(learner_services)
-    app = start_learner_app()
+    app, before = fresh_app
     expect_status(app.client.get("/health"), 200, "GET /health")
     downloaded = _downloads(learner_services) - before
-    app.stop()
     require(
         downloaded == 0,
         f"Starting the app and asking GET /health downloaded the model {downloaded} time(s). "
@@ -35,17 +44,15 @@ def test_nothing_is_downloaded_before_it_is_needed(start_learner_app, learner_se
         "load, checked again inside the lock, lets one request load while the others wait."
     ),
 )
-def test_twenty_first_requests_download_once(start_learner_app, learner_services):
+def test_twenty_first_requests_download_once(fresh_app, learner_services):
     """twenty concurrent first requests download the model once, and all get a score"""
-    before = _downloads(learner_services)
-    app = start_learner_app()
+    app, before = fresh_app
     burst = [("POST", "/sentiment", {"json": {"text": "great tea"}})] * BURST
     timed, _ = app.client.concurrently(burst)
     statuses = sorted({t.response.status_code for t in timed})
     downloaded = _downloads(learner_services) - before
     again = app.client.post("/sentiment", json={"text": "good"})
     downloaded_after = _downloads(learner_services) - before
-    app.stop()
     require(statuses == [200], f"{BURST} first requests at once got the statuses {statuses}.")
     require(
         downloaded == 1,
