@@ -98,3 +98,14 @@ def test_a_secret_under_any_name_is_found(line):
 )
 def test_what_is_not_a_secret_is_left_alone(line):
     assert findings(line) == []
+
+
+def test_a_database_swapped_for_a_link_is_not_read(tmp_path):
+    from workbook.databases import DatabaseReplaced
+
+    library = create_library(tmp_path / "library.sqlite3")
+    elsewhere = create_library(tmp_path / "elsewhere.sqlite3", books=OTHER_BOOKS)
+    library.path.unlink()
+    library.path.symlink_to(elsewhere.path)  # what an app could do to its own database file
+    with pytest.raises(DatabaseReplaced, match="replaced it"):
+        library.rows("SELECT count(*) FROM books")

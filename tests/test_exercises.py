@@ -1,6 +1,8 @@
 """Honest exercises: starters run and fail, references pass, plausible wrong fixes are caught,
 on trusted evidence alone, with the same verdict in the notebook as in classroom grading."""
 
+from pathlib import Path
+
 import pytest
 
 from autograder import registry
@@ -10,6 +12,11 @@ from autograder.engine.runner import run_checks
 
 EXERCISES = registry.load().exercises
 WRONG_FIXES = [(exercise, path) for exercise in EXERCISES for path in wrong_fixes_of(exercise)]
+# Correct answers written unlike the reference: checks compare behaviour, not spelling.
+OTHER_FIXES = [
+    (registry.load().exercise(path.stem.split("__")[0].replace("_", "-")), path)
+    for path in sorted((Path(__file__).parent / "other_fixes").glob("*.py"))
+]
 
 
 def _describe(result):
@@ -54,6 +61,14 @@ def test_plausible_wrong_fix_fails_and_says_why(exercise, path):
     result = run_checks(exercise.id, path.read_text(encoding="utf-8"), hidden=True)
     assert not result.passed
     assert mentions(result, expected_text(path)), _describe(result)
+
+
+@pytest.mark.parametrize(
+    ("exercise", "path"), OTHER_FIXES, ids=[path.stem for _, path in OTHER_FIXES]
+)
+def test_a_correct_fix_written_another_way_passes(exercise, path):
+    result = run_checks(exercise.id, path.read_text(encoding="utf-8"), hidden=True)
+    assert result.passed, _describe(result)
 
 
 @pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.id)

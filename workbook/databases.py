@@ -76,12 +76,27 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+class DatabaseReplaced(Exception):
+    """The file a check reads is not the one it created."""
+
+
 @dataclass
 class LibraryDatabase:
     """One seeded database file, and the tokens that open it (member id -> bearer token)."""
 
     path: Path
     tokens: dict[int, str] = field(default_factory=dict)
+    # Where the file really is, as created: an app that swaps it (or its folder) for a link
+    # must not make the checks read some other file of this machine.
+    real_path: Path | None = None
+
+    def headers_for(self, caller: int | str | None) -> dict[str, str]:
+        """Request headers for ``caller``: a member id, "unknown" (a token never issued) or
+        None (no token at all)."""
+        if caller is None:
+            return {}
+        token = "never-issued" if caller == "unknown" else self.tokens[int(caller)]
+        return {"Authorization": f"Bearer {token}"}
 
     @property
     def url(self) -> str:
@@ -90,6 +105,11 @@ class LibraryDatabase:
 
     def rows(self, sql: str, parameters: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         """Rows read back, read-only, as they are on disk now."""
+        if self.path.is_symlink() or self.path.resolve() != (self.real_path or self.path):
+            raise DatabaseReplaced(
+                f"{self.path.name} is no longer the database the checks created: the app "
+                "replaced it (or its folder) with a link."
+            )
         uri = f"file:{self.path}?mode=ro"
         with closing(sqlite3.connect(uri, uri=True, timeout=5)) as connection:
             # The app wrote this file: its schema may not run code of its own on reading.
@@ -101,7 +121,7 @@ def create_library(path: Path, *, books: list[tuple[Any, ...]] | None = None) ->
     """A fresh library at ``path`` (replacing any file there), with new random tokens."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
-    database = LibraryDatabase(path)
+    database = LibraryDatabase(path, real_path=path.resolve())
     with closing(sqlite3.connect(path)) as connection:
         connection.executescript(SCHEMA)
         connection.executemany("INSERT INTO members VALUES (?, ?, ?, ?)", MEMBERS)

@@ -3,10 +3,6 @@ from autograder.engine.checkkit import expect_status, fail, require, rule, show
 ADA, GRACE = 1, 2  # a librarian, a member
 
 
-def bearer(database, member_id):
-    return {"Authorization": f"Bearer {database.tokens[member_id]}"}
-
-
 def admin_requests(contract, loan_id=2):
     """Every operation under /admin the app documents, as a client would send it (the delete
     last, on ``loan_id``)."""
@@ -33,7 +29,7 @@ def test_members_who_are_not_librarians_get_403_everywhere(
     learner_client, learner_contract, learner_database
 ):
     """every operation under /admin answers 403 to a member who is not a librarian"""
-    headers = bearer(learner_database, GRACE)
+    headers = learner_database.headers_for(GRACE)
     answers = []
     for method, url, body in admin_requests(learner_contract):
         response = learner_client.request(method, url, headers=headers, **body)
@@ -69,7 +65,7 @@ def test_requests_without_a_token_get_401_everywhere(learner_client, learner_con
 @rule("di-2", hint="A librarian can do everything here: the dependency lets them through.")
 def test_librarians_are_let_through(learner_client, learner_contract, learner_database):
     """a librarian's requests to every operation under /admin succeed"""
-    headers = bearer(learner_database, ADA)
+    headers = learner_database.headers_for(ADA)
     for method, url, body in admin_requests(learner_contract, loan_id=3):
         response = learner_client.request(method, url, headers=headers, **body)
         require(

@@ -3,10 +3,6 @@ from autograder.engine.checkkit import body_of, expect_status, operation_of, req
 GRACE, LINUS = 2, 3
 
 
-def bearer(token):
-    return {"Authorization": f"Bearer {token}"}
-
-
 def protected_requests(contract):
     """Every operation under /me the app documents, as a request a client would send."""
     requests = []
@@ -65,9 +61,9 @@ def test_every_route_refuses_a_request_without_a_token(
 
 
 @rule("di-2", hint="An unknown token is no better than none: 401, from the same dependency.")
-def test_every_route_refuses_an_unknown_token(learner_client, learner_contract):
+def test_every_route_refuses_an_unknown_token(learner_client, learner_contract, learner_database):
     """every operation under /me answers 401 for a token the library never issued"""
-    unknown = bearer("not-a-real-token")
+    unknown = learner_database.headers_for("unknown")
     answers = [
         (
             f"{method} {url} with an unknown token",
@@ -81,7 +77,7 @@ def test_every_route_refuses_an_unknown_token(learner_client, learner_contract):
 @rule("di-2", hint="The member comes from the token; a member's loans are theirs only.")
 def test_members_see_and_return_only_their_own_loans(learner_client, learner_database):
     """a member lists their own loans, and cannot give back someone else's"""
-    grace = bearer(learner_database.tokens[GRACE])
+    grace = learner_database.headers_for(GRACE)
     response = learner_client.get("/me/loans", headers=grace)
     expect_status(response, 200, "GET /me/loans as Grace")
     ids = (
@@ -99,7 +95,7 @@ def test_members_see_and_return_only_their_own_loans(learner_client, learner_dat
         ids == expected,
         f"GET /me/loans as Grace answered {show(response)}; her loans are {expected}.",
     )
-    linus = bearer(learner_database.tokens[LINUS])
+    linus = learner_database.headers_for(LINUS)
     taken = learner_client.delete("/me/loans/1", headers=linus)
     still = learner_database.rows("SELECT count(*) FROM loans WHERE id = 1")[0][0]
     require(

@@ -1,23 +1,13 @@
-import time
-
-from autograder.engine.checkkit import body_of, expect_status, require, rule, show
+from autograder.engine.checkkit import (
+    body_of,
+    connections_left_open,
+    expect_status,
+    require,
+    rule,
+    show,
+)
 
 CYCLES = 3
-SETTLE_SECONDS = 0.3  # closes happen during the runs, before the app serves
-
-
-def _leaked_after_cycles(start_learner_app, learner_services):
-    """Connections to the profile service a fresh app leaves open after CYCLES lifespans."""
-    observed = learner_services.observed["profile"]
-    opened_before, closed_before = observed.connections, observed.closed
-    app = start_learner_app(lifespan_cycles={"count": CYCLES, "path": "/users/1/profile"})
-    opened = observed.connections - opened_before
-    deadline = time.monotonic() + SETTLE_SECONDS
-    while time.monotonic() < deadline and opened - (observed.closed - closed_before) > 0:
-        time.sleep(0.02)
-    still_open = opened - (observed.closed - closed_before)
-    app.stop()
-    return opened, still_open
 
 
 @rule(
@@ -29,7 +19,9 @@ def _leaked_after_cycles(start_learner_app, learner_services):
 )
 def test_no_connection_outlives_its_lifespan(start_learner_app, learner_services):
     """started and stopped three times, the app leaves no connection to the profile service open"""
-    opened, still_open = _leaked_after_cycles(start_learner_app, learner_services)
+    opened, still_open = connections_left_open(
+        start_learner_app, learner_services, "profile", runs=CYCLES, path="/users/1/profile"
+    )
     require(
         opened >= 1,
         f"The app ran {CYCLES} lifespans with a request each and never reached the profile "

@@ -17,9 +17,10 @@ message. Hidden checks also get ``reference``, ``reference_app``, ``reference_cl
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -146,6 +147,20 @@ def _strip(value: Any, ignored: set[str]) -> Any:
     return value
 
 
+@contextlib.contextmanager
+def reference_copies(reference: Any, count: int = 2) -> Iterator[dict[str, Any]]:
+    """``count`` apps from the reference's own ``create_app()``, each with a client, keyed
+    "1", "2", ... as the learner's copies are picked (``APP_CHOICE_HEADER``)."""
+    from autograder.engine.clients import InProcessClient
+
+    clients = {str(n): InProcessClient(reference.create_app()).start() for n in range(1, count + 1)}
+    try:
+        yield clients
+    finally:
+        for client in clients.values():
+            client.close()
+
+
 # --- the event loop, timed from outside --------------------------------------------------------
 
 # A blocked loop serves requests one after another: N requests take N times as long as one
@@ -261,6 +276,35 @@ def loop_stall(
 
 def stalled(stall: float, seconds: float) -> bool:
     return stall > STALL_NOISE_SECONDS and stall > STALL_SHARE * seconds
+
+
+# --- what an app leaves open, counted by the fake services ---------------------------------------
+
+# Closes happen during the lifespan runs, before the app serves; the service hears of them a
+# few milliseconds later.
+SETTLE_SECONDS = 0.3
+
+
+def connections_left_open(
+    start_learner_app: Callable[..., Any],
+    services: Any,
+    service: str,
+    *,
+    runs: int,
+    path: str,
+) -> tuple[int, int]:
+    """Start the learner's app once more, its lifespan first run ``runs`` times with one
+    GET ``path`` each; return (connections it opened to ``service``, how many are still open)."""
+    observed = services.observed[service]
+    opened_before, closed_before = observed.connections, observed.closed
+    app = start_learner_app(lifespan_cycles={"count": runs, "path": path})
+    opened = observed.connections - opened_before
+    deadline = time.monotonic() + SETTLE_SECONDS
+    while time.monotonic() < deadline and opened - (observed.closed - closed_before) > 0:
+        time.sleep(0.02)
+    still_open = opened - (observed.closed - closed_before)
+    app.stop()
+    return opened, still_open
 
 
 # --- what the answer's process reported, for messages only ---------------------------------------

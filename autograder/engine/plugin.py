@@ -29,14 +29,14 @@ import pytest
 from autograder.engine.checkkit import CheckFailed, fail, require, show
 from autograder.engine.clients import AnswerClient, AnswerGone, CheckTimeout, InProcessClient
 from autograder.engine.results import CheckResult
-from workbook.databases import LibraryDatabase, create_library
+from workbook.databases import DatabaseReplaced, LibraryDatabase, create_library
 from workbook.upstreams import FakeServices
 
 if TYPE_CHECKING:
     from autograder.engine.answers import RunningAnswer
     from autograder.engine.runner import Evidence
 
-LEARNER_FAULTS = (CheckFailed, CheckTimeout, AnswerGone)
+LEARNER_FAULTS = (CheckFailed, CheckTimeout, AnswerGone, DatabaseReplaced)
 ANOTHER_START_TIMEOUT_SECONDS = 20.0
 STOP_GRACE_SECONDS = 3.0
 

@@ -18,13 +18,6 @@ requests = st.tuples(
 )
 
 
-def _headers(caller, database):
-    if caller is None:
-        return {}
-    token = "never-issued" if caller == "unknown" else database.tokens[caller]
-    return {"Authorization": f"Bearer {token}"}
-
-
 @rule("security-4", hint="Every caller, every admin route: the reference's answer and rows.")
 def test_any_caller_gets_the_reference_answer(
     start_learner_app, reference_client, reference_database
@@ -37,9 +30,11 @@ def test_any_caller_gets_the_reference_answer(
     def run(sequence):
         for caller, (method, url, body) in sequence:
             kwargs = {"json": body} if body is not None else {}
-            mine = app.client.request(method, url, headers=_headers(caller, app.database), **kwargs)
+            mine = app.client.request(
+                method, url, headers=app.database.headers_for(caller), **kwargs
+            )
             theirs = reference_client.request(
-                method, url, headers=_headers(caller, reference_database), **kwargs
+                method, url, headers=reference_database.headers_for(caller), **kwargs
             )
             line = f"{method} {url} as {caller or 'nobody'}"
             same_answer(mine, theirs, line, compare_body=theirs.is_success)

@@ -16,13 +16,6 @@ requests = st.tuples(
 )
 
 
-def _headers(caller, database):
-    if caller is None:
-        return {}
-    token = "never-issued" if caller == "unknown" else database.tokens[caller]
-    return {"Authorization": f"Bearer {token}"}
-
-
 @rule("di-2", hint="Every caller, every route: the reference's answer, and the same loans left.")
 def test_any_caller_gets_the_reference_answer(
     start_learner_app, reference_client, reference_database
@@ -35,9 +28,11 @@ def test_any_caller_gets_the_reference_answer(
     def run(sequence):
         for caller, (method, url, body) in sequence:
             kwargs = {"json": body} if body is not None else {}
-            mine = app.client.request(method, url, headers=_headers(caller, app.database), **kwargs)
+            mine = app.client.request(
+                method, url, headers=app.database.headers_for(caller), **kwargs
+            )
             theirs = reference_client.request(
-                method, url, headers=_headers(caller, reference_database), **kwargs
+                method, url, headers=reference_database.headers_for(caller), **kwargs
             )
             line = f"{method} {url} as {caller or 'nobody'}"
             # An error's wording is the learner's own; its status and the data are not.

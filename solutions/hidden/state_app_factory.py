@@ -1,8 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograder.engine.checkkit import rule, same_answer
-from autograder.engine.clients import InProcessClient
+from autograder.engine.checkkit import reference_copies, rule, same_answer
 from autograder.engine.proptest import examples
 from workbook.host.protocol import APP_CHOICE_HEADER
 
@@ -16,8 +15,6 @@ requests = st.tuples(
 @rule("arch-2", hint="Each app answers as a reference app of its own would, on its own carts.")
 def test_each_app_answers_as_a_reference_of_its_own(learner_client, reference):
     """generated requests to either app get the answers of one reference app per copy"""
-    # Two reference apps from the reference's own factory: what two independent apps answer.
-    references = {which: InProcessClient(reference.create_app()).start() for which in "12"}
 
     @examples
     @given(sequence=st.lists(requests, min_size=1, max_size=6))
@@ -31,8 +28,6 @@ def test_each_app_answers_as_a_reference_of_its_own(learner_client, reference):
             theirs = references[which].request(method, url, **kwargs)
             same_answer(mine, theirs, f"{method} {url} on app {which}")
 
-    try:
+    # Two reference apps from the reference's own factory: what two independent apps answer.
+    with reference_copies(reference) as references:
         run()
-    finally:
-        for client in references.values():
-            client.close()

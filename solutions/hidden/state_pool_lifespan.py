@@ -1,9 +1,13 @@
-import time
-
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograder.engine.checkkit import ask_both, rule, same_answer
+from autograder.engine.checkkit import (
+    ask_both,
+    connections_left_open,
+    require,
+    rule,
+    same_answer,
+)
 from autograder.engine.proptest import examples
 
 
@@ -19,15 +23,7 @@ def test_any_user_gets_the_reference_answer(learner_client, reference_client, us
 @rule("state-3", hint="However many times the app starts and stops, it closes what it opened.")
 def test_five_lifespans_leave_nothing_open(start_learner_app, learner_services):
     """started and stopped five times, the app leaves no connection open"""
-    from autograder.engine.checkkit import require
-
-    observed = learner_services.observed["profile"]
-    opened_before, closed_before = observed.connections, observed.closed
-    app = start_learner_app(lifespan_cycles={"count": 5, "path": "/users/2/profile"})
-    opened = observed.connections - opened_before
-    deadline = time.monotonic() + 0.3
-    while time.monotonic() < deadline and opened - (observed.closed - closed_before) > 0:
-        time.sleep(0.02)
-    still_open = opened - (observed.closed - closed_before)
-    app.stop()
+    _, still_open = connections_left_open(
+        start_learner_app, learner_services, "profile", runs=5, path="/users/2/profile"
+    )
     require(still_open == 0, f"After five lifespans, {still_open} connection(s) are still open.")

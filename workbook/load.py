@@ -1,0 +1,130 @@
+"""A small load generator: an app served by uvicorn on loopback, and concurrent clients.
+
+Lesson 06 measures cost, so its demos send the same load to the bad and the good version of an
+app: ``concurrency`` clients, each sending its requests one after another, ``requests`` in all,
+bounded in time. What comes back is what a load-testing tool would print: requests per second
+and latency percentiles. It is deliberately small (httpx and asyncio, no extra tool), and a
+measurement on a shared machine: compare two apps within one run, never with a fixed number.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import statistics
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import uvicorn
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    requests: int
+    seconds: float
+    latencies: tuple[float, ...]  # seconds, one per request
+    statuses: dict[int, int]  # status code -> how many
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def percentile(self, share: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.latencies) if self.latencies else 0.0
+
+    @property
+    def p99(self) -> float:
+        return self.percentile(0.99)
+
+    def describe(self) -> str:
+        return f"{self.per_second:.0f} req/s p99 {self.p99 * 1000:.0f} ms"
+
+
+@contextlib.contextmanager
+def served(app: Any) -> Iterator[str]:
+    """``app`` served by uvicorn on a free loopback port, in a thread; yields its base URL."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    listener.bind(("127.0.0.1", 0))
+    config = uvicorn.Config(
+        app, log_config=None, log_level="warning", access_log=False, lifespan="on"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [listener]}, name="load-target", daemon=True
+    )
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the app did not start serving")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        listener.close()
+
+
+async def _load(
+    base_url: str, path: str, requests: int, concurrency: int, time_limit: float
+) -> LoadResult:
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    remaining = iter(range(requests))
+    deadline = time.perf_counter() + time_limit
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as client:
+
+        async def one_client() -> None:
+            for _ in remaining:
+                if time.perf_counter() > deadline:
+                    return
+                started = time.perf_counter()
+                response = await client.get(path)
+                latencies.append(time.perf_counter() - started)
+                statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one_client() for _ in range(concurrency)))
+        seconds = time.perf_counter() - started
+    return LoadResult(len(latencies), seconds, tuple(latencies), statuses)
+
+
+def measure_load(
+    app: Any,
+    path: str,
+    *,
+    requests: int = 400,
+    concurrency: int = 20,
+    time_limit: float = 20.0,
+) -> LoadResult:
+    """Serve ``app`` and send it ``requests`` GETs of ``path`` from ``concurrency`` clients."""
+    with served(app) as base_url:
+        # Warm: the first request pays for imports and caches nobody pays twice.
+        httpx.get(base_url + path, timeout=30)
+        return _run(_load(base_url, path, requests, concurrency, time_limit))
+
+
+def _run(coroutine: Any) -> Any:
+    """Run ``coroutine`` to the end, also from a notebook, whose own loop is already running."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    result: list[Any] = []
+    thread = threading.Thread(target=lambda: result.append(asyncio.run(coroutine)))
+    thread.start()
+    thread.join()
+    return result[0]
