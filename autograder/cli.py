@@ -40,12 +40,16 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     commands.add_parser("build-lessons", help="regenerate lessons/*.ipynb from lessons/src")
-    bench = commands.add_parser("bench", help="measure check latency and grading speed")
+    bench = commands.add_parser(
+        "bench", help="measure check latency, lesson 06's load demo and grading speed"
+    )
     bench.add_argument(
         "--students", type=int, default=20, help="students in the graded class (default: 20)"
     )
     bench.add_argument(
-        "--only", choices=["checks", "grading"], help="run one part of the bench (default: both)"
+        "--only",
+        choices=["checks", "load", "grading"],
+        help="run one part of the bench (default: all)",
     )
 
     listing.set_defaults(handler=_list)

@@ -74,8 +74,8 @@ class Exercise:
     hints: tuple[str, ...]
     # Ruff codes this exercise's static review must also report on top of the common set.
     extra_ruff_rules: tuple[str, ...] = field(default=())
-    # "library": every app the checks start gets a fresh seeded database (workbook.databases),
-    # its URL in DATABASE_URL.
+    # "library" (or "library-large", 1,500 books): every app the checks start gets a fresh
+    # seeded database (workbook.databases), its URL in DATABASE_URL.
     database: str = ""
     # A .env file written where the app starts; "{secret}" in a value becomes a random secret.
     env_file: tuple[tuple[str, str], ...] = field(default=())
@@ -222,5 +222,5 @@ def _validate(registry: Registry) -> None:
             raise RegistryError(f"{exercise.id} must be worth at least one point")
         if not exercise.hints:
             raise RegistryError(f"{exercise.id} needs at least one hint")
-        if exercise.database not in ("", "library"):
-            raise RegistryError(f"{exercise.id}: the only database is 'library'")
+        if exercise.database not in ("", "library", "library-large"):
+            raise RegistryError(f"{exercise.id}: the databases are 'library', 'library-large'")

@@ -64,6 +64,12 @@ OTHER_BOOKS = [
     (2, "Injected Dependencies", "Override Press", "public"),
     (3, "Closed Stacks", "Override Press", "staff"),
 ]
+# A shelf large enough that answering all of it at once costs: lesson 06's pagination.
+LARGE_BOOKS = BOOKS + [
+    (n, f"Volume {n}", f"Author {n % 97}", "staff" if n % 50 == 0 else "public")
+    for n in range(7, 1507)
+]
+SHELVES = {"library": BOOKS, "library-large": LARGE_BOOKS}
 LOANS = [
     (1, 1, 2, "2031-05-01"),
     (2, 3, 2, "2031-05-09"),

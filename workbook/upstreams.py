@@ -47,7 +47,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from workbook.host.protocol import upstream_env_name
 
-SERVICES = ("profile", "llm", "geocoder", "audit", "models")
+SERVICES = ("profile", "llm", "geocoder", "audit", "models", "mailer", "pricing")
 STARTUP_TIMEOUT_SECONDS = 10.0
 # A round trip to the profile service's database: long enough that ten requests waiting on it
 # one after another (a blocked loop) take visibly longer than ten waiting together.
@@ -316,6 +316,60 @@ def build_models_service(downloads: Counter[str] | None = None) -> FastAPI:
     return service
 
 
+# --- the mailer and the pricing partner ---------------------------------------------------------
+
+MAIL_SECONDS = 0.3  # a mail provider's API is slow; nobody should wait for it to sign up
+PRICE_SECONDS = 0.02
+
+
+@dataclass
+class SentMail:
+    to: str
+    subject: str
+    received: float  # time.monotonic() when the request arrived
+    finished: float  # when the answer was sent
+
+
+class MailIn(BaseModel):
+    to: Annotated[str, Field(min_length=3, max_length=200)]
+    subject: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+def build_mailer_service(sent: list[SentMail] | None = None) -> FastAPI:
+    service = FastAPI(title="Fake mail provider")
+    kept = sent if sent is not None else []
+
+    @service.post("/v1/send", status_code=202)
+    async def send(mail: MailIn) -> dict[str, str]:
+        received = time.monotonic()
+        await asyncio.sleep(MAIL_SECONDS)
+        kept.append(SentMail(mail.to, mail.subject, received, time.monotonic()))
+        return {"status": "queued"}
+
+    return service
+
+
+def price_of(sku: str, user: str) -> int:
+    """The partner's price for ``user``: a list price with that customer's own discount."""
+    digest = hashlib.sha256(f"{sku}|{user}".encode()).digest()
+    return 500 + int.from_bytes(digest[:2]) % 5000
+
+
+def build_pricing_service(lookups: Counter[tuple[str, str]] | None = None) -> FastAPI:
+    service = FastAPI(title="Fake pricing partner")
+    counted = lookups if lookups is not None else Counter()
+
+    @service.get("/v1/price")
+    async def price(
+        sku: Annotated[str, Query(max_length=40)], user: Annotated[str, Query(max_length=80)]
+    ) -> dict[str, object]:
+        counted[(sku, user)] += 1
+        await asyncio.sleep(PRICE_SECONDS)
+        return {"sku": sku, "user": user, "cents": price_of(sku, user)}
+
+    return service
+
+
 # --- a set of services, served on loopback (and Unix sockets) -----------------------------------
 
 
@@ -328,6 +382,8 @@ class FakeServices:
         self.stream_gates: list[StreamGate] = []
         self.geocoder_lookups: Counter[str] = Counter()
         self.model_downloads: Counter[str] = Counter()
+        self.mails: list[SentMail] = []
+        self.price_lookups: Counter[tuple[str, str]] = Counter()
         self.audit_entries: list[AuditRecord] = []
         self._urls: dict[str, str] = {}
         self._servers: list[uvicorn.Server] = []
@@ -358,6 +414,8 @@ class FakeServices:
         self.stream_gates.clear()
         self.geocoder_lookups.clear()
         self.model_downloads.clear()
+        self.mails.clear()
+        self.price_lookups.clear()
         self.audit_entries.clear()
 
     # --- life cycle -------------------------------------------------------------------------
@@ -369,6 +427,8 @@ class FakeServices:
             "geocoder": lambda: build_geocoder_service(self.geocoder_lookups),
             "audit": lambda: build_audit_service(self.audit_entries),
             "models": lambda: build_models_service(self.model_downloads),
+            "mailer": lambda: build_mailer_service(self.mails),
+            "pricing": lambda: build_pricing_service(self.price_lookups),
         }
         sockets: dict[str, list[socket.socket]] = {}
         for name in SERVICES:
@@ -498,3 +558,13 @@ def observed_by(name: str) -> Observed:
     """What the notebook's own fake service ``name`` has seen (for the lessons' demos)."""
     with _start_lock:
         return _local_services().observed[name]
+
+
+def mailer_service_url() -> str:
+    """Base URL of the fake mail provider."""
+    return service_url("mailer")
+
+
+def pricing_service_url() -> str:
+    """Base URL of the fake pricing partner."""
+    return service_url("pricing")

@@ -149,13 +149,31 @@ def temporary_progress_store() -> Iterator[Path]:
                 os.environ[PROGRESS_ENV] = previous
 
 
+def load_line() -> str:
+    """Lesson 06's headline demo under the same load: the catalogue parsed per request, then
+    once. 400 requests from 20 concurrent clients each, on loopback."""
+    from workbook.catalogue_apps import PATH, parse_once_app, parse_per_request_app
+    from workbook.load import measure_load
+
+    bad = measure_load(parse_per_request_app(), PATH)
+    good = measure_load(parse_once_app(), PATH)
+    for label, result in (("bad", bad), ("good", good)):
+        print(
+            f"  {label}: {result.requests} requests in {result.seconds:.1f} s, p50 "
+            f"{result.p50 * 1000:.0f} ms, statuses {result.statuses}"
+        )
+    return f"load: bad {bad.describe()}; good {good.describe()}"
+
+
 def main(*, students: int | None = None, only: str | None = None) -> int:
-    """Both parts by default; ``only`` is "checks" or "grading"."""
+    """Every part by default; ``only`` is "checks", "load" or "grading"."""
     from autograder.authoring.bench_grading import STUDENTS, GradingBenchFailed, grading_line
 
     with temporary_progress_store():
         if only in (None, "checks"):
             print(check_latency(), flush=True)
+        if only in (None, "load"):
+            print(load_line(), flush=True)
         if only in (None, "grading"):
             try:
                 print(grading_line(STUDENTS if students is None else students), flush=True)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import statistics
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -276,6 +277,38 @@ def loop_stall(
 
 def stalled(stall: float, seconds: float) -> bool:
     return stall > STALL_NOISE_SECONDS and stall > STALL_SHARE * seconds
+
+
+# --- what a request costs, against the cheapest request the same app answers ----------------------
+
+
+@dataclass
+class RequestCost:
+    endpoint: float  # the median time of the request, in seconds
+    baseline: float  # the median time of the host's probe, same process, same socket
+
+    @property
+    def work(self) -> float:
+        """What the request costs beyond getting an answer at all."""
+        return max(0.0, self.endpoint - self.baseline)
+
+
+def request_cost(
+    client: Any, method: str, url: str, samples: int = 15, **kwargs: Any
+) -> RequestCost:
+    """Median time of ``method url`` and of the host's probe, interleaved, measured here."""
+    from workbook.host.protocol import PROBE_PATH
+
+    client.request(method, url, **kwargs)  # first-call costs (imports, caches) are not the work
+    endpoint, baseline = [], []
+    for _ in range(samples):
+        started = time.perf_counter()
+        client.request(method, url, **kwargs)
+        endpoint.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        client.get(PROBE_PATH)
+        baseline.append(time.perf_counter() - started)
+    return RequestCost(statistics.median(endpoint), statistics.median(baseline))
 
 
 # --- what an app leaves open, counted by the fake services ---------------------------------------

@@ -48,6 +48,7 @@ class AnswerGone(Exception):
 class TimedResponse:
     response: httpx.Response
     seconds: float
+    arrived: float = 0.0  # time.monotonic() when the whole answer had arrived
 
 
 class AnswerClient:
@@ -175,7 +176,8 @@ class AnswerClient:
             async def one(method: str, url: str, kwargs: dict[str, Any]) -> TimedResponse:
                 started = time.perf_counter()
                 response = await client.request(method, url, **kwargs)
-                return TimedResponse(response, time.perf_counter() - started)
+                seconds = time.perf_counter() - started
+                return TimedResponse(response, seconds, time.monotonic())
 
             # Connections first, so that connecting is not timed as the app's work.
             await asyncio.gather(*(client.get(PROBE_PATH) for _ in requests))

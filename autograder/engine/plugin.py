@@ -29,7 +29,7 @@ import pytest
 from autograder.engine.checkkit import CheckFailed, fail, require, show
 from autograder.engine.clients import AnswerClient, AnswerGone, CheckTimeout, InProcessClient
 from autograder.engine.results import CheckResult
-from workbook.databases import DatabaseReplaced, LibraryDatabase, create_library
+from workbook.databases import SHELVES, DatabaseReplaced, LibraryDatabase, create_library
 from workbook.upstreams import FakeServices
 
 if TYPE_CHECKING:
@@ -199,6 +199,26 @@ def start_learner_app(request: pytest.FixtureRequest) -> Iterator[Callable[..., 
 
 
 @pytest.fixture(scope="session")
+def start_reference_app(request: pytest.FixtureRequest) -> Iterator[Callable[[], AnswerClient]]:
+    """Serve the reference as the learner's app is served, for timing side by side (hidden
+    checks only: it needs the reference)."""
+    evidence = _evidence(request)
+    clients: list[AnswerClient] = []
+
+    def start() -> AnswerClient:
+        answer = evidence.start_reference()
+        if not answer.wait_until_serving(ANOTHER_START_TIMEOUT_SECONDS):
+            pytest.fail("the reference, served as an answer, did not start")
+        client = AnswerClient(str(answer.socket_path), answer.report)
+        clients.append(client)
+        return client
+
+    yield start
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture(scope="session")
 def learner_contract(learner_client: AnswerClient) -> dict[str, Any]:
     response = learner_client.openapi()
     require(
@@ -222,11 +242,12 @@ def reference(request: pytest.FixtureRequest) -> Any:
 @pytest.fixture(scope="session")
 def reference_database(request: pytest.FixtureRequest) -> Iterator[LibraryDatabase | None]:
     """The reference's own fresh database, when the exercise has one (None otherwise)."""
-    if _evidence(request).exercise.database != "library":
+    shelf = _evidence(request).exercise.database
+    if not shelf:
         yield None
         return
     folder = Path(tempfile.mkdtemp(prefix="workbook-reference-"))
-    yield create_library(folder / "library.sqlite3")
+    yield create_library(folder / "library.sqlite3", books=SHELVES[shelf])
     shutil.rmtree(folder, ignore_errors=True)
 
 

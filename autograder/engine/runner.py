@@ -46,7 +46,7 @@ from autograder.engine.report import AnswerReport, DiscardedReport
 from autograder.engine.results import CheckResult, ExerciseResult
 from autograder.engine.review import Finding, ReviewUnavailable, explanation, review
 from autograder.engine.sanitize import sanitize
-from workbook.databases import OTHER_BOOKS, LibraryDatabase, create_library
+from workbook.databases import OTHER_BOOKS, SHELVES, LibraryDatabase, create_library
 from workbook.host.protocol import upstream_env_name
 from workbook.upstreams import SERVICES, FakeServices
 
@@ -99,6 +99,26 @@ class Evidence:
     learner_database: LibraryDatabase | None = None
     env_values: dict[str, str] = field(default_factory=dict)
     more_answers: list[RunningAnswer] = field(default_factory=list)
+
+    def start_reference(self) -> RunningAnswer:
+        """The reference, served like the learner's app (its own process, the same kind of
+        socket): what timing checks compare with in the same run. It is trusted code; it runs
+        there only so that both are measured the same way."""
+        assert self.host is not None and self.spec is not None
+        spec = AnswerSpec(
+            self.spec.exercise_id,
+            source=self.exercise.reference_source(),
+            env=dict(self.spec.env),
+            relays=dict(self.spec.relays),
+            env_file=self.spec.env_file,
+            factory=self.spec.factory,
+            copies=self.spec.copies,
+            memory_mb=self.spec.memory_mb,
+        )
+        _provide_database(self.exercise, self.host, spec)
+        answer = self.host.start_answer(spec)
+        self.more_answers.append(answer)
+        return answer
 
     def start_another(
         self,
@@ -259,10 +279,10 @@ def _provide_database(
 ) -> LibraryDatabase | None:
     """A fresh seeded database for one app, in a folder the answer can write and this process
     can read afterwards; its URL, as the answer sees the file, goes in DATABASE_URL."""
-    if exercise.database != "library":
+    if not exercise.database:
         return None
     here, there = host.data_folder()
-    database = create_library(here / "library.sqlite3")
+    database = create_library(here / "library.sqlite3", books=SHELVES[exercise.database])
     spec.env["DATABASE_URL"] = f"sqlite+aiosqlite:///{there}/library.sqlite3"
     return database
 

@@ -1,0 +1,78 @@
+import time
+
+from autograder.engine.checkkit import body_of, expect_status, require, rule, show
+
+MAIL_WAIT_SECONDS = 3.0
+
+
+def mails_to(services, emails, wait=MAIL_WAIT_SECONDS):
+    """The welcome mails the mail provider has sent to ``emails``, waiting up to ``wait``."""
+    deadline = time.monotonic() + wait
+    while True:
+        sent = {mail.to: mail for mail in list(services.mails) if mail.to in emails}
+        if len(sent) == len(emails) or time.monotonic() > deadline:
+            return sent
+        time.sleep(0.02)
+
+
+@rule(
+    "prod-4",
+    hint=(
+        "Take `background: BackgroundTasks` and `background.add_task(send_welcome, client, "
+        "email)`: FastAPI runs it after the response has been sent."
+    ),
+)
+def test_the_answer_does_not_wait_for_the_mail(learner_client, learner_services):
+    """POST /signups answers before the welcome mail has been sent"""
+    email = "ada@example.org"
+    response = learner_client.post("/signups", json={"email": email})
+    answered = time.monotonic()
+    expect_status(response, 201, "POST /signups")
+    mail = mails_to(learner_services, {email}).get(email)
+    require(
+        mail is not None, f"POST /signups answered {show(response)}, and no welcome mail was sent."
+    )
+    require(
+        answered < mail.finished,
+        f"POST /signups answered only after the mail provider had finished "
+        f"({(mail.finished - mail.received) * 1000:.0f} ms of its time): the new member waits "
+        "for a mail that could be sent after the answer.",
+    )
+
+
+@rule(
+    "mandate-5",
+    hint=(
+        "`add_task` takes the function and its arguments, not a call: `add_task(send_welcome, "
+        "client, email)`, never `add_task(send_welcome(client, email))`."
+    ),
+)
+def test_the_mail_is_still_sent(learner_client, learner_services):
+    """every signup still gets its welcome mail, soon after the answer"""
+    emails = [f"member{n}@example.org" for n in range(3)]
+    for email in emails:
+        expect_status(learner_client.post("/signups", json={"email": email}), 201, "POST /signups")
+    sent = mails_to(learner_services, set(emails))
+    missing = [email for email in emails if email not in sent]
+    require(
+        not missing,
+        f"Three signups, and no welcome mail for {', '.join(missing)} within "
+        f"{MAIL_WAIT_SECONDS:.0f} s. Work moved after the answer must still happen.",
+    )
+
+
+@rule("mandate-5", hint="Signups still answer 201 with the member.")
+def test_signups_answer_the_member(learner_client):
+    """POST /signups answers 201 with the member; a bad address is 422"""
+    response = learner_client.post("/signups", json={"email": "grace@example.org"})
+    expect_status(response, 201, "POST /signups")
+    require(
+        isinstance(body_of(response), dict)
+        and body_of(response).get("email") == "grace@example.org",
+        f"POST /signups answered {show(response)}.",
+    )
+    expect_status(
+        learner_client.post("/signups", json={"email": "no-at-sign"}),
+        422,
+        "POST /signups with a bad address",
+    )

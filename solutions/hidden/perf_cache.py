@@ -1,0 +1,64 @@
+import time
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from autograder.engine.checkkit import require, rule
+from autograder.engine.proptest import examples
+from workbook.upstreams import price_of
+
+
+@rule(
+    "mandate-6", hint="Any customer, any product: their own price, from the partner or the cache."
+)
+@examples
+@given(user=st.sampled_from(["u1", "u2", "u3"]), sku=st.sampled_from(["A-1", "B-2", "C-3"]))
+def test_any_quote_is_the_customers_own(learner_client, user, sku):
+    """generated customers and products always get their own price"""
+    response = learner_client.get(f"/quotes/{sku}", headers={"X-User": user})
+    require(
+        response.status_code == 200
+        and response.json() == {"sku": sku, "cents": price_of(sku, user)},
+        f"GET /quotes/{sku} as {user} answered {response.status_code} {response.text[:120]}; "
+        f"expected {price_of(sku, user)} cents.",
+    )
+
+
+@rule("mandate-6", hint="A price is good for one second: after that, ask the partner again.")
+def test_prices_expire(learner_client, learner_services):
+    """a price asked again after more than a second is fetched again"""
+    learner_client.get("/quotes/EXP-1", headers={"X-User": "ada"})
+    time.sleep(1.3)
+    response = learner_client.get("/quotes/EXP-1", headers={"X-User": "ada"})
+    asked = learner_services.price_lookups[("EXP-1", "ada")]
+    require(
+        response.status_code == 200 and asked == 2,
+        f"The same quote, asked again 1.3 s later, asked the partner {asked} time(s) in all: "
+        "the price was still answered from the cache after it had expired.",
+    )
+
+
+@rule("mandate-6", hint="The cache is bounded: at most 256 prices, the oldest going first.")
+def test_the_cache_is_bounded(learner_client, learner_services):
+    """after 300 other prices, the first one has left the cache"""
+    learner_client.get("/quotes/FIRST-1", headers={"X-User": "bob"})
+    learner_client.concurrently(
+        [("GET", f"/quotes/FILL-{n}", {"headers": {"X-User": "bob"}}) for n in range(300)]
+    )
+    learner_client.get("/quotes/FIRST-1", headers={"X-User": "bob"})
+    asked = learner_services.price_lookups[("FIRST-1", "bob")]
+    require(
+        asked == 2,
+        "After 300 other prices, FIRST-1 was still answered from the cache: a cache without a "
+        "bound grows with every customer and product until the process runs out of memory.",
+    )
+
+
+@rule("mandate-6", hint="The same question within a second is answered from the cache.")
+def test_repeated_questions_are_asked_once(learner_client, learner_services):
+    """three quotes asked five times each, within a second, ask the partner three times"""
+    for _ in range(5):
+        for sku in ("R-1", "R-2", "R-3"):
+            learner_client.get(f"/quotes/{sku}", headers={"X-User": "eve"})
+    asked = sum(learner_services.price_lookups[(sku, "eve")] for sku in ("R-1", "R-2", "R-3"))
+    require(asked == 3, f"Three quotes asked five times each reached the partner {asked} times.")
