@@ -1,8 +1,8 @@
 from autograder.engine.checkkit import body_of, expect_status, request_cost, require, rule, show
 
 # A request that only looks a product up costs well under a millisecond beyond the app's
-# cheapest answer; parsing the catalogue again costs tens of milliseconds. Between the two, a
-# wide margin: more than 8 ms, and more than three times the cheapest answer itself.
+# cheapest answer; parsing the catalogue again costs about 20 ms. Between the two, a wide
+# margin: more than 8 ms, and more than three times the cheapest answer itself.
 WORK_LIMIT_SECONDS = 0.008
 
 
@@ -30,8 +30,8 @@ def test_a_request_does_not_redo_the_app_work(learner_client):
     cost = request_cost(learner_client, "GET", "/products/SKU-01234")
     require(
         cost.work <= max(WORK_LIMIT_SECONDS, 3 * cost.baseline),
-        f"GET /products/SKU-01234 takes {cost.endpoint * 1000:.1f} ms (median of 15); the app's "
-        f"cheapest answer, from the same process over the same socket, {cost.baseline * 1000:.1f}"
-        f" ms. The {cost.work * 1000:.0f} ms in between is work done again on every request: "
-        "the same catalogue parsed and indexed each time.",
+        f"GET /products/SKU-01234 takes {cost.endpoint * 1000:.1f} ms (the fastest of 15); "
+        "the app's cheapest answer, from the same process over the same socket, "
+        f"{cost.baseline * 1000:.1f} ms. The {cost.work * 1000:.0f} ms in between is work done "
+        "again on every request: the same catalogue parsed and indexed each time.",
     )
