@@ -160,7 +160,7 @@ def load_line() -> str:
     for label, result in (("bad", bad), ("good", good)):
         print(
             f"  {label}: {result.requests} requests in {result.seconds:.1f} s, p50 "
-            f"{result.p50 * 1000:.0f} ms, statuses {result.statuses}"
+            f"{result.p50 * 1000:.0f} ms, statuses {result.statuses}, dropped {result.errors}"
         )
     return f"load: bad {bad.describe()}; good {good.describe()}"
 
