@@ -66,20 +66,43 @@ def test_customers_never_get_each_others_prices(learner_client, learner_services
     )
 
 
+CACHE_BOUND = 32  # the lesson asks for a cache of at most 32 prices
+FILL_PRICES = 48  # more than the bound, few enough to send well within a price's second
+FILL_TRIES = 3
+
+
 @rule(
     "mandate-6",
-    hint="Bound the cache (`maxsize=256`): the oldest prices go first when it is full.",
+    hint=f"Bound the cache (`maxsize={CACHE_BOUND}`): the oldest prices go first when it is full.",
 )
 def test_the_cache_is_bounded(learner_client, learner_services):
-    """after 300 other prices, the first one has left the cache"""
-    _quote(learner_client, "FIRST-1", "bob")
-    learner_client.concurrently(
-        [("GET", f"/quotes/FILL-{n}", {"headers": {"X-User": "bob"}}) for n in range(300)]
+    """after 48 other prices, the first one has left the cache"""
+    # An expired price is asked again too, so the answer proves a bound only if the whole
+    # sequence took less than a price lives; a busy machine gets another try with new keys.
+    for attempt in range(1, FILL_TRIES + 1):
+        first = f"FIRST-{attempt}"
+        started = time.monotonic()
+        _quote(learner_client, first, "bob")
+        learner_client.concurrently(
+            [
+                ("GET", f"/quotes/FILL-{attempt}-{n}", {"headers": {"X-User": "bob"}})
+                for n in range(FILL_PRICES)
+            ]
+        )
+        _quote(learner_client, first, "bob")
+        took = time.monotonic() - started
+        if took < PRICE_SECONDS:
+            break
+    require(
+        took < PRICE_SECONDS,
+        f"{FILL_TRIES} tries to ask for {FILL_PRICES} prices within a second (while the first "
+        f"was still good) took {took:.1f} s each time; this machine is too busy to tell whether "
+        "the cache is bounded. Run the check again when it is quieter.",
     )
-    _quote(learner_client, "FIRST-1", "bob")
-    asked = learner_services.price_lookups[("FIRST-1", "bob")]
+    asked = learner_services.price_lookups[(first, "bob")]
     require(
         asked == 2,
-        "After 300 other prices, FIRST-1 was still answered from the cache: a cache without a "
-        "bound grows with every customer and product until the process runs out of memory.",
+        f"After {FILL_PRICES} other prices within a second, {first} was still answered from the "
+        "cache: a cache without a bound grows with every customer and product until the "
+        "process runs out of memory.",
     )

@@ -17,7 +17,7 @@ class Quote(BaseModel):
 
 # A price is good for one second (the partner's terms), for one customer and one product.
 PRICE_SECONDS = 1.0
-CACHED_PRICES = 256  # the cache's bound: the oldest entries go first
+CACHED_PRICES = 32  # the cache's bound: the oldest entries go first
 
 
 class State(TypedDict):
