@@ -318,16 +318,24 @@ def build_models_service(downloads: Counter[str] | None = None) -> FastAPI:
 
 # --- the mailer and the pricing partner ---------------------------------------------------------
 
-MAIL_SECONDS = 0.3  # a mail provider's API is slow; nobody should wait for it to sign up
+MAIL_SECONDS = 0.2  # a mail provider's API is slow; nobody should wait for it to sign up
 PRICE_SECONDS = 0.02
 
 
 @dataclass
 class SentMail:
+    """One mail the provider was asked to send, kept from the moment the request arrived, so
+    that a check sees it at once rather than after the provider's slow work."""
+
     to: str
     subject: str
     received: float  # time.monotonic() when the request arrived
-    finished: float  # when the answer was sent
+    finished: float | None = None  # when the answer was sent; None while it is being sent
+
+    def finished_after(self, moment: float) -> bool:
+        """Whether the provider was still at work at ``moment`` (a time.monotonic() seen
+        earlier than now): its answer came later, or has not come yet."""
+        return self.finished is None or self.finished > moment
 
 
 class MailIn(BaseModel):
@@ -341,9 +349,10 @@ def build_mailer_service(sent: list[SentMail] | None = None) -> FastAPI:
 
     @service.post("/v1/send", status_code=202)
     async def send(mail: MailIn) -> dict[str, str]:
-        received = time.monotonic()
+        record = SentMail(mail.to, mail.subject, received=time.monotonic())
+        kept.append(record)
         await asyncio.sleep(MAIL_SECONDS)
-        kept.append(SentMail(mail.to, mail.subject, received, time.monotonic()))
+        record.finished = time.monotonic()
         return {"status": "queued"}
 
     return service
