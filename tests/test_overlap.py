@@ -1,5 +1,6 @@
 """How a burst's timing becomes a verdict: noise gets another try, a blocked loop does not."""
 
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -7,6 +8,7 @@ import httpx
 
 from autograder.engine import checkkit
 from autograder.engine.clients import TimedResponse
+from workbook.upstreams import Observed
 
 
 class ScriptedClient:
@@ -58,3 +60,67 @@ def test_a_free_loop_is_decided_at_once(monkeypatch):
     overlap, bursts = measure(0.012, [0.020, 0.500], monkeypatch)
     assert bursts == 1
     assert not overlap.serialised
+
+
+# --- the fake service the burst waits for, as a second witness ---------------------------------
+
+
+class WitnessedClient(ScriptedClient):
+    """Each burst also leaves visits at a fake service: ``in_flight`` of them at once."""
+
+    def __init__(self, single, bursts, observed: Observed, in_flight: int) -> None:
+        super().__init__(single, bursts)
+        self.observed = observed
+        self.in_flight = in_flight
+
+    def concurrently(self, requests):
+        waiting = [self.observed.request(f"GET /profiles/{n}") for n in range(self.in_flight)]
+        for visit in waiting:
+            visit.finished = time.monotonic() + 1
+        return super().concurrently(requests)
+
+
+def witnessed(bursts, in_flight, monkeypatch) -> tuple[checkkit.Overlap, int]:
+    observed = Observed()
+    client = WitnessedClient(0.013, bursts, observed, in_flight)
+    clock = iter(x * 0.013 for x in range(100))
+    monkeypatch.setattr(checkkit.time, "perf_counter", lambda: next(clock))
+    witness = checkkit.UpstreamWitness("the profile service", observed)
+    overlap = checkkit.measure_overlap(client, [("GET", "/", {})] * 20, upstream=witness)
+    return overlap, client.bursts_sent
+
+
+def test_a_burst_slowed_by_a_busy_machine_is_free_when_the_service_saw_several_waiting(
+    monkeypatch,
+):
+    # Seen in CI: 20 requests of 13 ms in 243 ms; the timing alone says "one after another".
+    overlap, bursts = witnessed([0.243], in_flight=5, monkeypatch=monkeypatch)
+    assert overlap.timed_serially
+    assert not overlap.serialised
+    assert bursts == 1
+
+
+def test_a_service_that_never_saw_two_at_once_confirms_a_blocked_loop(monkeypatch):
+    overlap, _ = witnessed([0.260, 0.255, 0.270, 0.262], in_flight=1, monkeypatch=monkeypatch)
+    assert overlap.serialised
+    assert "The profile service never had two of them in flight at once." in overlap.describe(
+        "profile requests"
+    )
+
+
+def test_the_service_counts_different_requests_in_flight_since_a_moment():
+    observed = Observed()
+    before = observed.request("GET /profiles/0")
+    before.finished = time.monotonic() + 10  # still in flight, but it arrived before
+    since = time.monotonic()
+    first = observed.request("GET /profiles/1")
+    same_again = observed.request("GET /profiles/1")  # one request asking twice counts once
+    assert observed.most_in_flight(since) == 1
+    second = observed.request("GET /profiles/2")  # arrives while the first is still served
+    assert observed.most_in_flight(since) == 2
+    for visit in (first, same_again, second):
+        visit.finished = time.monotonic()
+    third = observed.request("GET /profiles/3")  # after both were answered: one at a time
+    third.finished = time.monotonic()
+    assert observed.most_in_flight(since) == 2
+    assert observed.most_in_flight(time.monotonic()) == 0

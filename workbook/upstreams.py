@@ -61,12 +61,22 @@ KNOWN_USERS = 500  # profiles exist for user ids 1..KNOWN_USERS
 
 
 @dataclass
+class Visit:
+    """One request a service served: its line, when it arrived and when it was answered."""
+
+    line: str  # "GET /profiles/3"
+    received: float  # time.monotonic()
+    finished: float | None = None  # None while it is being served
+
+
+@dataclass
 class Observed:
     """What one service saw: connections opened and closed, and requests served."""
 
     connections: int = 0
     closed: int = 0
     requests: list[str] = field(default_factory=list)  # "GET /profiles/3"
+    visits: list[Visit] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def connection_opened(self) -> None:
@@ -83,15 +93,41 @@ class Observed:
         with self.lock:
             return max(0, self.connections - self.closed)
 
-    def request(self, line: str) -> None:
+    def request(self, line: str) -> Visit:
+        visit = Visit(line, received=time.monotonic())
         with self.lock:
             self.requests.append(line)
+            self.visits.append(visit)
+        return visit
+
+    def most_in_flight(self, since: float) -> int:
+        """The most different requests (by line) this service was serving at one moment, among
+        those that arrived after ``since``.
+
+        Seen from here, an app whose event loop is blocked while it waits for this service
+        never has two requests of its own in flight: it cannot start the next until the first
+        has been answered. Counting lines, not requests, keeps one request that asks the
+        same thing twice at once from counting as two.
+        """
+        with self.lock:
+            visits = [visit for visit in self.visits if visit.received >= since]
+        most = 0
+        for visit in visits:
+            at = visit.received
+            lines = {
+                other.line
+                for other in visits
+                if other.received <= at and (other.finished is None or other.finished > at)
+            }
+            most = max(most, len(lines))
+        return most
 
     def reset(self) -> None:
         with self.lock:
             self.connections = 0
             self.closed = 0
             self.requests.clear()
+            self.visits.clear()
 
 
 class StreamGate:
@@ -511,10 +547,17 @@ def _recording_requests(app: FastAPI, observed: Observed) -> Callable[..., Any]:
     """The service's app, noting each request line before serving it."""
 
     async def recorded(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            query = scope.get("query_string", b"").decode("latin-1")
-            observed.request(f"{scope['method']} {scope['path']}" + (f"?{query}" if query else ""))
-        await app(scope, receive, send)
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        query = scope.get("query_string", b"").decode("latin-1")
+        visit = observed.request(
+            f"{scope['method']} {scope['path']}" + (f"?{query}" if query else "")
+        )
+        try:
+            await app(scope, receive, send)
+        finally:
+            visit.finished = time.monotonic()
 
     return recorded
 

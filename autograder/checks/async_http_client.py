@@ -1,4 +1,5 @@
 from autograder.engine.checkkit import (
+    UpstreamWitness,
     endpoint_in,
     expect_overlap,
     expect_status,
@@ -19,7 +20,7 @@ BURST = 10
         "pooled async client waits without holding the loop."
     ),
 )
-def test_profile_is_fetched_without_blocking(learner_client, learner_report):
+def test_profile_is_fetched_without_blocking(learner_client, learner_report, learner_services):
     """GET /users/{id}/profile fetches the profile without blocking the event loop"""
     response = learner_client.get("/users/1/profile")
     expect_status(response, 200, "GET /users/1/profile")
@@ -32,6 +33,7 @@ def test_profile_is_fetched_without_blocking(learner_client, learner_report):
         learner_client,
         [("GET", f"/users/{n}/profile", {}) for n in range(1, BURST + 1)],
         "profile requests",
+        upstream=UpstreamWitness("the profile service", learner_services.observed["profile"]),
         headline="GET /users/{id}/profile blocked the event loop",
         why="\nA synchronous HTTP client "
         "(requests, httpx.Client) waits on its socket and holds the whole event loop until the "

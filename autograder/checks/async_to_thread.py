@@ -2,6 +2,7 @@ import itertools
 import re
 
 from autograder.engine.checkkit import (
+    UpstreamWitness,
     endpoint_in,
     expect_overlap,
     expect_status,
@@ -56,7 +57,7 @@ def explained(report) -> str:
         "asyncio.to_thread(geocoder.lookup, address)`."
     ),
 )
-def test_lookup_does_not_block(learner_client, learner_report):
+def test_lookup_does_not_block(learner_client, learner_report, learner_services):
     """GET /geocode looks addresses up without blocking the event loop (timed from outside)"""
     address = fresh_address()
     response = learner_client.get("/geocode", params={"address": address})
@@ -77,6 +78,7 @@ def test_lookup_does_not_block(learner_client, learner_report):
         [("GET", "/geocode", {"params": {"address": a}}) for a in addresses],
         "lookups of new addresses",
         fresh=lambda: ("GET", "/geocode", {"params": {"address": fresh_address()}}),
+        upstream=UpstreamWitness("the geocoding vendor", learner_services.observed["geocoder"]),
         headline="GET /geocode blocked the event loop",
         why=explained(learner_report),
     )

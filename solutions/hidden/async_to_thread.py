@@ -3,7 +3,13 @@ import itertools
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograder.engine.checkkit import ask_both, expect_overlap, rule, same_answer
+from autograder.engine.checkkit import (
+    UpstreamWitness,
+    ask_both,
+    expect_overlap,
+    rule,
+    same_answer,
+)
 from autograder.engine.proptest import slow_examples
 
 addresses = st.one_of(
@@ -45,11 +51,12 @@ def _fresh_lookup():
 
 
 @rule("async-3", hint="No lookup may hold the loop while the vendor answers.")
-def test_a_burst_of_new_addresses_is_served_together(learner_client):
+def test_a_burst_of_new_addresses_is_served_together(learner_client, learner_services):
     """ten lookups of new addresses, sent at once, are served together"""
     expect_overlap(
         learner_client,
         [_fresh_lookup() for _ in range(10)],
         "lookups of new addresses",
         fresh=_fresh_lookup,
+        upstream=UpstreamWitness("the geocoding vendor", learner_services.observed["geocoder"]),
     )
