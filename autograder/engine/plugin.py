@@ -167,6 +167,26 @@ class StartedApp:
         return self.answer.stop_note
 
 
+class _StartedByChecks:
+    """Answers a check starts besides the learner's own: each waited for and given a client,
+    and every client closed when the checks end."""
+
+    def __init__(self) -> None:
+        self.clients: list[AnswerClient] = []
+
+    def client_for(self, answer: RunningAnswer) -> AnswerClient | None:
+        """A client for ``answer`` once it serves; None if it did not start in time."""
+        if not answer.wait_until_serving(ANOTHER_START_TIMEOUT_SECONDS):
+            return None
+        client = AnswerClient(str(answer.socket_path), answer.report)
+        self.clients.append(client)
+        return client
+
+    def close(self) -> None:
+        for client in self.clients:
+            client.close()
+
+
 @pytest.fixture(scope="session")
 def start_learner_app(request: pytest.FixtureRequest) -> Iterator[Callable[..., StartedApp]]:
     """Start the learner's app again with some dependencies overridden, as a test would.
@@ -177,25 +197,23 @@ def start_learner_app(request: pytest.FixtureRequest) -> Iterator[Callable[..., 
     crash) fails the check with what its process said.
     """
     evidence = _evidence(request)
-    clients: list[AnswerClient] = []
+    started = _StartedByChecks()
 
     def start(
         overrides: dict[str, dict[str, Any]] | None = None,
         lifespan_cycles: dict[str, Any] | None = None,
     ) -> StartedApp:
         answer, database, other = evidence.start_another(overrides, lifespan_cycles)
-        if not answer.wait_until_serving(ANOTHER_START_TIMEOUT_SECONDS):
+        client = started.client_for(answer)
+        if client is None:
             error = answer.report.load_error
             said = f" It said: {error.message}" if error is not None else ""
             replaced = ", ".join(f"`{name}`" for name in overrides or {}) or "nothing"
             fail(f"Your app, started again with {replaced} overridden, did not serve.{said}")
-        client = AnswerClient(str(answer.socket_path), answer.report)
-        clients.append(client)
         return StartedApp(client, database, other, answer)
 
     yield start
-    for client in clients:
-        client.close()
+    started.close()
 
 
 @pytest.fixture(scope="session")
@@ -203,19 +221,16 @@ def start_reference_app(request: pytest.FixtureRequest) -> Iterator[Callable[[],
     """Serve the reference as the learner's app is served, for timing side by side (hidden
     checks only: it needs the reference)."""
     evidence = _evidence(request)
-    clients: list[AnswerClient] = []
+    started = _StartedByChecks()
 
     def start() -> AnswerClient:
-        answer = evidence.start_reference()
-        if not answer.wait_until_serving(ANOTHER_START_TIMEOUT_SECONDS):
+        client = started.client_for(evidence.start_reference())
+        if client is None:
             pytest.fail("the reference, served as an answer, did not start")
-        client = AnswerClient(str(answer.socket_path), answer.report)
-        clients.append(client)
         return client
 
     yield start
-    for client in clients:
-        client.close()
+    started.close()
 
 
 @pytest.fixture(scope="session")

@@ -22,6 +22,7 @@ event loop, and checks must not share it.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import secrets
 import sys
@@ -105,15 +106,17 @@ class Evidence:
         socket): what timing checks compare with in the same run. It is trusted code; it runs
         there only so that both are measured the same way."""
         assert self.host is not None and self.spec is not None
-        spec = AnswerSpec(
-            self.spec.exercise_id,
+        # The learner's spec with the reference's code; the dicts copied, as a database or
+        # overrides are filled in per answer.
+        spec = dataclasses.replace(
+            self.spec,
             source=self.exercise.reference_source(),
+            files={},
+            entry="",
             env=dict(self.spec.env),
             relays=dict(self.spec.relays),
-            env_file=self.spec.env_file,
-            factory=self.spec.factory,
-            copies=self.spec.copies,
-            memory_mb=self.spec.memory_mb,
+            overrides={},
+            lifespan_cycles={},
         )
         _provide_database(self.exercise, self.host, spec)
         answer = self.host.start_answer(spec)
@@ -135,16 +138,12 @@ class Evidence:
         database and the other one (or None).
         """
         assert self.host is not None and self.spec is not None
-        spec = AnswerSpec(
-            self.spec.exercise_id,
-            source=self.spec.source,
+        spec = dataclasses.replace(
+            self.spec,
             env=dict(self.spec.env),
             relays=dict(self.spec.relays),
-            env_file=self.spec.env_file,
-            factory=self.spec.factory,
-            copies=self.spec.copies,
+            overrides={},
             lifespan_cycles=dict(lifespan_cycles or {}),
-            memory_mb=self.spec.memory_mb,
         )
         database = _provide_database(self.exercise, self.host, spec)
         wanted = json.dumps(overrides or {})
