@@ -1,5 +1,7 @@
 """The lesson notebooks: up to date with their sources, and honest when run top to bottom."""
 
+import re
+
 import nbformat
 import pytest
 from nbclient import NotebookClient
@@ -98,10 +100,45 @@ def test_a_lesson_added_to_the_registry_gets_a_progress_cell_with_no_code_change
     ]
 
 
+# What each lesson's demo prints, where its story rests on a count rather than a timing (timings
+# are `make bench`'s business): the text after a demo says these numbers, so they must hold.
+DEMO_PRINTS = {
+    "03-api-design": [
+        r"bad : schemathesis found [1-9]\d* broken promise\(s\)",
+        r"good: schemathesis found 0 broken promise\(s\)",
+    ],
+    "04-dependency-injection": [
+        r"pasting: q=\"' OR shelf = 'staff' --\" *-> 6 books, 2 from the staff shelf",
+        r"binding: q=\"' OR shelf = 'staff' --\" *-> 0 books, 0 from the staff shelf",
+    ],
+    "05-state-and-lifespan": [
+        r"on_startup: after 30 start-ups and shut-downs, 30 connections open, 30 tasks running",
+        r"lifespan  : after 30 start-ups and shut-downs, 0 connections open, 0 tasks running",
+    ],
+    "06-performance-under-load": [
+        r"parsed per request: .*\(\d+ answered, 0 dropped\)",
+        r"parsed once       : .*\(\d+ answered, 0 dropped\)",
+    ],
+}
+
+
+def _printed(notebook: nbformat.NotebookNode) -> str:
+    return "".join(
+        output.get("text", "")
+        for cell in notebook.cells
+        if cell.cell_type == "code" and not _role(cell)
+        for output in cell.get("outputs", [])
+        if output.output_type == "stream" and output.get("name") == "stdout"
+    )
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda lesson: lesson.id)
 def test_delivered_notebook_runs_and_only_its_check_cells_fail(lesson):
     executed = _execute(nbformat.read(lesson.notebook_path, as_version=4), allow_errors=True)
+    printed = _printed(executed)
+    for expected in DEMO_PRINTS.get(lesson.id, []):
+        assert re.search(expected, printed), f"the demo did not print {expected!r}:\n{printed}"
     checks_seen = 0
     for cell in executed.cells:
         if cell.cell_type != "code":
