@@ -1,9 +1,10 @@
 """Students who want the points without the work, graded through the real classroom pipeline.
 
-Every file in ``tests/attacks/`` is an answer to async-sleep: the unfixed starter plus an attack
-(see its first lines). Each attacker hands in lesson 01 with that answer and no other answer
-cells (deleted cells score 0 without being run). Controls hand in the reference and a half-done
-notebook. After ``python -m autograder grade`` and ``nbgrader generate_feedback``:
+Every file in ``tests/attacks/`` is an answer to one exercise (async-sleep, unless a
+``# exercise:`` line names another): its unfixed starter plus an attack (see its first lines).
+Each attacker hands in that exercise's lesson with that answer and no other answer cells
+(deleted cells score 0 without being run). Controls hand in lesson 01's reference and a
+half-done notebook. After ``python -m autograder grade`` and ``nbgrader generate_feedback``:
 
 - every attacker scores 0 and every control keeps its exact score;
 - no line of a reference or a hidden check reaches any feedback or autograded notebook;
@@ -41,6 +42,18 @@ ATTACKS = sorted((Path(__file__).parent / "attacks").glob("*.py"))
 PROJECT = registry.project_root()
 
 
+def target_of(path: Path) -> str:
+    """The exercise an attack answers: its ``# exercise: ID`` line, or async-sleep."""
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("# exercise:"):
+            return line.removeprefix("# exercise:").strip()
+    return TARGET
+
+
+def lesson_of(path: Path) -> str:
+    return LOADED.exercise(target_of(path)).lesson
+
+
 def attack_source(path: Path, course: Path) -> str:
     return (
         path.read_text(encoding="utf-8")
@@ -49,11 +62,12 @@ def attack_source(path: Path, course: Path) -> str:
     )
 
 
-def only_answer(course: Path, source: str):
-    """The released lesson with ``source`` as the target's answer and no other answer cells."""
-    notebook = with_answers(released_notebook(course, LESSON), {TARGET: source})
+def only_answer(course: Path, source: str, target: str = TARGET):
+    """The released lesson with ``source`` as ``target``'s answer and no other answer cells."""
+    lesson = LOADED.exercise(target).lesson
+    notebook = with_answers(released_notebook(course, lesson), {target: source})
     notebook.cells = [
-        cell for cell in notebook.cells if exercise_of(cell, ANSWER_PREFIX) in (None, TARGET)
+        cell for cell in notebook.cells if exercise_of(cell, ANSWER_PREFIX) in (None, target)
     ]
     return notebook
 
@@ -72,7 +86,8 @@ def tree_digest(*roots: Path) -> str:
 def course(tmp_path: Path) -> Path:
     course = tmp_path / "course"
     run([sys.executable, "-m", "autograder", "course", "init", str(course)], cwd=tmp_path)
-    run(["nbgrader", "generate_assignment", LESSON, "--force"], cwd=course)
+    for lesson in sorted({LESSON} | {lesson_of(path) for path in ATTACKS}):
+        run(["nbgrader", "generate_assignment", lesson, "--force"], cwd=course)
     return course
 
 
@@ -103,7 +118,8 @@ def test_no_attack_moves_a_grade_or_reaches_what_is_hidden(course):
     )
     for path in ATTACKS:
         student = f"attacker-{path.stem.replace('_', '-')}"
-        submit(course, student, LESSON, only_answer(course, attack_source(path, course)))
+        answer = only_answer(course, attack_source(path, course), target_of(path))
+        submit(course, student, lesson_of(path), answer)
         expected[student] = 0
     controls = course / "submitted" / "control-reference"
     project_before = tree_digest(
@@ -117,17 +133,20 @@ def test_no_attack_moves_a_grade_or_reaches_what_is_hidden(course):
     got = {student: score for (student, lesson), score in scores(course).items()}
     assert got == expected, finished.stdout
 
-    run(["nbgrader", "generate_feedback", LESSON, "--force"], cwd=course)
     hidden, reference = hidden_check_lines(), reference_only_lines()
+    lessons = {student: lesson for (student, lesson) in scores(course)}
+    for lesson in sorted(set(lessons.values())):
+        run(["nbgrader", "generate_feedback", lesson, "--force"], cwd=course)
     for student in expected:
+        lesson = lessons[student]
         for shown_path in (
-            course / "feedback" / student / LESSON / f"{LESSON}.html",
-            course / "autograded" / student / LESSON / f"{LESSON}.ipynb",
+            course / "feedback" / student / lesson / f"{lesson}.html",
+            course / "autograded" / student / lesson / f"{lesson}.ipynb",
         ):
             text = readable_text(shown_path)
             shown = {line.strip() for line in text.splitlines() if len(line.strip()) >= 12}
             # A student's own answer may share a line with the reference: that line is theirs.
-            submitted = readable_text(course / "submitted" / student / LESSON / f"{LESSON}.ipynb")
+            submitted = readable_text(course / "submitted" / student / lesson / f"{lesson}.ipynb")
             own = {line.strip() for line in submitted.splitlines()}
             assert not (hidden - own) & shown, (
                 f"{student}: a hidden check line in {shown_path.name}"
@@ -135,7 +154,7 @@ def test_no_attack_moves_a_grade_or_reaches_what_is_hidden(course):
             assert not (reference - own) & shown, (
                 f"{student}: a reference line in {shown_path.name}"
             )
-        feedback = course / "feedback" / student / LESSON / f"{LESSON}.html"
+        feedback = course / "feedback" / student / lesson / f"{lesson}.html"
         assert feedback.stat().st_size < 1_500_000, f"{student}'s feedback is not capped"
 
     time.sleep(6)  # longer than any detached process an attack left behind waits

@@ -1,9 +1,24 @@
-from autograder.engine.checkkit import body_of, expect_status, request_cost, require, rule, show
+import json
 
-# A request that only looks a product up costs well under a millisecond beyond the app's
-# cheapest answer; parsing the catalogue again costs about 20 ms. Between the two, a wide
-# margin: more than 8 ms, and more than three times the cheapest answer itself.
-WORK_LIMIT_SECONDS = 0.008
+from autograder.engine.checkkit import (
+    body_of,
+    expect_status,
+    fastest_answer,
+    fastest_call,
+    require,
+    rule,
+    show,
+)
+from workbook.catalog import CATALOG_JSON
+
+# A lookup answers in about a millisecond over the answer's socket; parsing and indexing the
+# catalogue costs ten times that and more (timed here, on the same machine, at the same time).
+# Half of it is the limit: a wide margin on both sides.
+PARSE_SHARE = 0.5
+
+
+def parse_and_index() -> dict[str, object]:
+    return {item["sku"]: item for item in json.loads(CATALOG_JSON)}
 
 
 @rule("prod-1", hint="The product, as before: look it up, 404 when there is none.")
@@ -27,11 +42,13 @@ def test_products_are_found(learner_client):
 )
 def test_a_request_does_not_redo_the_app_work(learner_client):
     """a product lookup costs no more than a lookup: the catalogue is not parsed per request"""
-    cost = request_cost(learner_client, "GET", "/products/SKU-01234")
+    parse = fastest_call(parse_and_index)
+    lookup = fastest_answer(learner_client, "GET", "/products/SKU-01234")
     require(
-        cost.work <= max(WORK_LIMIT_SECONDS, 3 * cost.baseline),
-        f"GET /products/SKU-01234 takes {cost.endpoint * 1000:.1f} ms (the fastest of 15); "
-        "the app's cheapest answer, from the same process over the same socket, "
-        f"{cost.baseline * 1000:.1f} ms. The {cost.work * 1000:.0f} ms in between is work done "
-        "again on every request: the same catalogue parsed and indexed each time.",
+        lookup <= PARSE_SHARE * parse,
+        f"GET /products/SKU-01234 takes {lookup * 1000:.1f} ms (the fastest of 15); parsing and "
+        f"indexing the whole catalogue takes {parse * 1000:.1f} ms on this machine (timed by the "
+        "checks, the fastest of 5). A lookup costing more than half of that does work again on "
+        "every request (parsing, indexing or validating the catalogue) that the app could do "
+        "once.",
     )

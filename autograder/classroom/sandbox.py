@@ -17,6 +17,7 @@ or a zygote with another student's.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -98,6 +99,10 @@ class BubblewrapLauncher:
 
     def data_path(self, host_path: Path) -> str:
         return f"{SANDBOX_DATA}/{host_path.relative_to(self.data_dir)}"
+
+    def for_directory(self, directory: Path) -> BubblewrapLauncher:
+        """A sandbox of its own for another host: the same services, its own data folder."""
+        return dataclasses.replace(self, data_dir=directory / "data")
 
     @staticmethod
     def _namespaces() -> list[str]:

@@ -57,6 +57,10 @@ class Launcher(Protocol):
         """Where the answer sees a file of the host's data folder (``AnswerHost.data_folder``)."""
         ...
 
+    def for_directory(self, directory: Path) -> Launcher:
+        """The same kind of launcher for another host, whose folder is ``directory``."""
+        ...
+
 
 @dataclass(frozen=True)
 class PlainLauncher:
@@ -72,6 +76,9 @@ class PlainLauncher:
 
     def data_path(self, host_path: Path) -> str:
         return str(host_path)
+
+    def for_directory(self, directory: Path) -> PlainLauncher:
+        return self
 
 
 @dataclass
@@ -162,6 +169,20 @@ class AnswerHost:
     @property
     def confined(self) -> bool:
         return self.launcher.confined
+
+    def separate(self) -> AnswerHost:
+        """A started host of its own, confined as this one is: for code that must not share a
+        sandbox with this host's answers. The reference, served beside a learner's answer,
+        runs there: in the same sandbox the answer could read its memory or stop it."""
+        host = AnswerHost(self.launcher)
+        (host.directory / "data").mkdir()
+        host.launcher = self.launcher.for_directory(host.directory)
+        try:
+            host.start().wait_ready()
+        except BaseException:
+            host.close()
+            raise
+        return host
 
     # --- life cycle -------------------------------------------------------------------------
 

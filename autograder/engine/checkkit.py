@@ -313,40 +313,51 @@ def stalled(stall: float, seconds: float) -> bool:
     return stall > STALL_NOISE_SECONDS and stall > STALL_SHARE * seconds
 
 
-# --- what a request costs, against the cheapest request the same app answers ----------------------
+# --- what a request costs -------------------------------------------------------------------------
+#
+# The fastest of a few, not the median: a busy machine only ever adds time, so the fastest is the
+# closest to what the request itself costs. A yardstick is never measured inside the answer's
+# process: an answer can slow down anything it serves (the host's own probe included), and a
+# slow yardstick would make its slow request look cheap. It is the reference, served in a sandbox
+# of its own, or work timed here, in the checks' process.
 
 
-@dataclass
-class RequestCost:
-    endpoint: float  # the fastest of a few requests, in seconds
-    baseline: float  # the fastest of as many probes of the host, same process, same socket
-
-    @property
-    def work(self) -> float:
-        """What the request costs beyond getting an answer at all."""
-        return max(0.0, self.endpoint - self.baseline)
-
-
-def request_cost(
-    client: Any, method: str, url: str, samples: int = 15, **kwargs: Any
-) -> RequestCost:
-    """The fastest ``method url`` and the fastest probe of the host, interleaved, timed here.
-
-    The fastest, not the median: a busy machine only ever adds time, so the fastest of a few is
-    the closest to what the request itself costs, for both alike.
-    """
-    from workbook.host.protocol import PROBE_PATH
-
+def fastest_answer(client: Any, method: str, url: str, samples: int = 15, **kwargs: Any) -> float:
+    """The fastest of ``samples`` requests ``method url``, in seconds, timed here."""
     client.request(method, url, **kwargs)  # first-call costs (imports, caches) are not the work
-    endpoint, baseline = [], []
+    fastest = float("inf")
     for _ in range(samples):
         started = time.perf_counter()
         client.request(method, url, **kwargs)
-        endpoint.append(time.perf_counter() - started)
+        fastest = min(fastest, time.perf_counter() - started)
+    return fastest
+
+
+def fastest_side_by_side(
+    mine: Any, theirs: Any, method: str, url: str, samples: int = 15
+) -> tuple[float, float]:
+    """The fastest ``method url`` from two apps, their requests interleaved so that both see
+    the same machine: (mine, theirs), in seconds."""
+    for client in (mine, theirs):
+        client.request(method, url)
+    fastest = [float("inf"), float("inf")]
+    for _ in range(samples):
+        for side, client in enumerate((mine, theirs)):
+            started = time.perf_counter()
+            client.request(method, url)
+            fastest[side] = min(fastest[side], time.perf_counter() - started)
+    return fastest[0], fastest[1]
+
+
+def fastest_call(work: Callable[[], object], samples: int = 5) -> float:
+    """The fastest of ``samples`` calls of ``work``, here in the checks' process: a yardstick
+    the answer cannot reach."""
+    fastest = float("inf")
+    for _ in range(samples):
         started = time.perf_counter()
-        client.get(PROBE_PATH)
-        baseline.append(time.perf_counter() - started)
-    return RequestCost(min(endpoint), min(baseline))
+        work()
+        fastest = min(fastest, time.perf_counter() - started)
+    return fastest
 
 
 # --- what an app leaves open, counted by the fake services ---------------------------------------

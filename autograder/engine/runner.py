@@ -100,6 +100,7 @@ class Evidence:
     learner_database: LibraryDatabase | None = None
     env_values: dict[str, str] = field(default_factory=dict)
     more_answers: list[RunningAnswer] = field(default_factory=list)
+    reference_host: AnswerHost | None = None  # the reference's own sandbox, once it is served
 
     def start_reference(self) -> RunningAnswer:
         """The reference, served like the learner's app (its own process, the same kind of
@@ -118,8 +119,10 @@ class Evidence:
             overrides={},
             lifespan_cycles={},
         )
-        _provide_database(self.exercise, self.host, spec)
-        answer = self.host.start_answer(spec)
+        if self.reference_host is None:
+            self.reference_host = self.host.separate()
+        _provide_database(self.exercise, self.reference_host, spec)
+        answer = self.reference_host.start_answer(spec)
         self.more_answers.append(answer)
         return answer
 
@@ -239,6 +242,8 @@ def _run(
         for more in evidence.more_answers if evidence is not None else []:
             if not more.stop_note:
                 more.stop(grace=0.5)
+        if evidence is not None and evidence.reference_host is not None:
+            evidence.reference_host.close()
         if not answer.stop_note:
             answer.stop(grace=STOP_GRACE_SECONDS)
     # Trusted only: a check that decides on the answer's own report counts for nothing.

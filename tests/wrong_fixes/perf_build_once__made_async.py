@@ -1,4 +1,4 @@
-# expect: work done again on every request
+# expect: does work again on every request
 import json
 from typing import Annotated
 
