@@ -1,3 +1,4 @@
+from autograder.engine import source_rules
 from autograder.engine.checkkit import body_of, expect_status, require, rule, show
 
 PUBLIC = "SELECT id, title, author FROM books WHERE shelf = 'public' ORDER BY id"
@@ -76,4 +77,26 @@ def test_the_session_can_be_swapped(start_learner_app):
         f"With `get_db` overridden, POST /books wrote the book to the app's own database "
         f"({in_own} row) instead of the overriding session's ({in_other}): that route still "
         "opens a session of its own.",
+    )
+
+
+@rule(
+    "di-1",
+    hint=(
+        "Open sessions in one place, `get_db` (`async with AsyncSession(...) as session: yield "
+        "session`), and let every route take one as a parameter: `session: SessionDep`."
+    ),
+)
+def test_sessions_are_opened_only_by_dependencies(learner_source):
+    """no route opens a session of its own: sessions come from dependencies (read from the code)"""
+    found = source_rules.sessions_opened_outside_dependencies(learner_source)
+    where = "; ".join(
+        f"line {opening.line}: {opening.what}"
+        + (f" in `{opening.function}`" if opening.function else " at module level")
+        for opening in found[:5]
+    )
+    require(
+        not found,
+        f"Sessions opened outside a dependency: {where}. A session a route opens itself is one "
+        "that no test can replace: `app.dependency_overrides[get_db]` never reaches it.",
     )

@@ -145,6 +145,9 @@ class RunningAnswer:
         self.stop_note = self.host.stop_answer(self, grace)
 
 
+DATA_FOLDER_MODE = 0o300  # its owner may enter it and make folders in it, but not list it
+
+
 class AnswerHost:
     """One zygote that forks an answer process per ``start_answer``.
 
@@ -246,6 +249,8 @@ class AnswerHost:
                 os.killpg(process.pid, signal.SIGKILL)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(5)
+        with contextlib.suppress(OSError):
+            (self.directory / "data").chmod(0o700)  # listable again, to be removed
         shutil.rmtree(self.directory, ignore_errors=True)
 
     def log_tail(self, limit: int = 1500) -> str:
@@ -260,8 +265,14 @@ class AnswerHost:
     def data_folder(self) -> tuple[Path, str]:
         """A new folder the answer can write (its database lives there) and the checks can read
         afterwards: (its path here, its path as the answer sees it)."""
-        folder = self.directory / "data" / f"d{self._token}-{next(self._ids)}"
-        folder.mkdir(parents=True)
+        data = self.directory / "data"
+        data.mkdir(exist_ok=True)
+        # Not listable, and each folder's name unguessable: an answer reaches its own folder
+        # (its DATABASE_URL names it) and never another one, such as the database a check
+        # hands to an overridden dependency (an answer that found it could use it directly).
+        data.chmod(DATA_FOLDER_MODE)
+        folder = data / f"d{secrets.token_hex(8)}"
+        folder.mkdir()
         return folder, self.launcher.data_path(folder)
 
     def start_answer(

@@ -361,3 +361,126 @@ def _methods_keyword(call: ast.Call) -> list[str]:
                 if isinstance(element, ast.Constant)
             ]
     return []
+
+
+# --- where database sessions are opened ----------------------------------------------------------
+
+SESSION_CLASSES = {"AsyncSession", "Session"}
+SESSION_FACTORIES = {"async_sessionmaker", "sessionmaker"}
+ENGINE_FACTORIES = {"create_async_engine", "create_engine"}
+CONNECTION_METHODS = {"begin", "connect"}
+
+
+@dataclass(frozen=True)
+class SessionOpening:
+    line: int
+    function: str  # the function it happens in; "" at module level
+    what: str  # "AsyncSession(...)", "a dependency called directly: get_db()"
+
+
+def sessions_opened_outside_dependencies(source: str) -> list[SessionOpening]:
+    """Sessions (and engine connections) opened anywhere but in a dependency or the lifespan.
+
+    Read from the code, where no answer can change what is found: an app whose routes open
+    their own sessions ignores an overridden ``get_db``, whatever its answers over HTTP say.
+    A dependency is a function named in ``Depends(...)`` or ``Security(...)``; calling one
+    that opens a session by hand, outside of them, opens a session too.
+    """
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    dependencies: set[str] = set()
+    lifespans: set[str] = set()
+    factories: set[str] = set()
+    engines: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            called = _called_name(node.func)
+            if called in {"Depends", "Security"}:
+                given = node.args[0] if node.args else _keyword(node, "dependency")
+                if given is not None:
+                    dependencies.add(_called_name(given))
+            lifespan = _keyword(node, "lifespan")
+            if lifespan is not None:
+                lifespans.add(_called_name(lifespan))
+        if isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(node.value, ast.Call):
+            made = _called_name(node.value.func)
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names = {_called_name(target) for target in targets} - {""}
+            if made in SESSION_FACTORIES:
+                factories |= names
+            elif made in ENGINE_FACTORIES:
+                engines |= names
+    allowed = (dependencies | lifespans) - {""}
+
+    openings: list[tuple[ast.Call, str]] = []
+    opening_functions: set[str] = set()
+
+    def visit(node: ast.AST, function: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            inside = function
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+                inside = getattr(child, "name", function)
+            if isinstance(child, ast.Call) and _opens_a_session(child, factories, engines):
+                openings.append((child, function))
+                opening_functions.add(function)
+            visit(child, inside)
+
+    visit(tree, "")
+    found = [
+        SessionOpening(call.lineno, function, f"`{_source_of(call)}`")
+        for call, function in openings
+        if function not in allowed
+    ]
+    # A dependency that opens sessions, called by hand, hands out a session no override reaches.
+    by_hand = (dependencies & opening_functions) - {""}
+    in_depends = {
+        id(argument)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and _called_name(node.func) in {"Depends", "Security"}
+        for argument in node.args
+    }
+
+    def visit_calls(node: ast.AST, function: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            inside = function
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+                inside = child.name
+            if (
+                isinstance(child, ast.Call)
+                and id(child) not in in_depends
+                and _called_name(child.func) in by_hand
+                and isinstance(child.func, ast.Name)
+            ):
+                found.append(
+                    SessionOpening(
+                        child.lineno, function, f"a dependency called by hand: `{child.func.id}()`"
+                    )
+                )
+            visit_calls(child, inside)
+
+    visit_calls(tree, "")
+    return sorted(found, key=lambda opening: opening.line)
+
+
+def _opens_a_session(call: ast.Call, factories: set[str], engines: set[str]) -> bool:
+    called = _called_name(call.func)
+    if called in SESSION_CLASSES or called in factories:
+        return True
+    if isinstance(call.func, ast.Call) and _called_name(call.func.func) in SESSION_FACTORIES:
+        return True  # async_sessionmaker(engine)()
+    return (
+        called in CONNECTION_METHODS
+        and isinstance(call.func, ast.Attribute)
+        and _called_name(call.func.value) in engines
+    )
+
+
+def _keyword(call: ast.Call, name: str) -> ast.expr | None:
+    return next((keyword.value for keyword in call.keywords if keyword.arg == name), None)
+
+
+def _source_of(node: ast.AST, limit: int = 60) -> str:
+    text = ast.unparse(node)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
