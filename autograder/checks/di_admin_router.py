@@ -1,4 +1,11 @@
-from autograder.engine.checkkit import expect_status, fail, require, rule, show
+from autograder.engine.checkkit import (
+    expect_routes_ask_for,
+    expect_status,
+    fail,
+    require,
+    rule,
+    show,
+)
 
 ADA, GRACE = 1, 2  # a librarian, a member
 
@@ -78,8 +85,9 @@ def test_librarians_are_let_through(learner_client, learner_contract, learner_da
     "di-2",
     hint="The role check depends on `current_member`, so swapping the member swaps the verdict.",
 )
-def test_the_role_follows_the_current_member(start_learner_app):
+def test_the_role_follows_the_current_member(start_learner_app, learner_source):
     """with `current_member` overridden, a librarian gets in and a member does not"""
+    expect_routes_ask_for(learner_source, "current_member", [("GET", "/admin/members")])
     ada = {"id": ADA, "name": "Ada", "email": "ada@library.test", "role": "librarian"}
     grace = {"id": GRACE, "name": "Grace", "email": "grace@library.test", "role": "member"}
     for who, expected in ((ada, 200), (grace, 403)):

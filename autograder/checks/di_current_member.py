@@ -1,4 +1,12 @@
-from autograder.engine.checkkit import body_of, expect_status, operation_of, require, rule, show
+from autograder.engine.checkkit import (
+    body_of,
+    expect_routes_ask_for,
+    expect_status,
+    operation_of,
+    require,
+    rule,
+    show,
+)
 
 GRACE, LINUS = 2, 3
 
@@ -113,8 +121,9 @@ def test_members_see_and_return_only_their_own_loans(learner_client, learner_dat
         "put any member in place with `app.dependency_overrides[current_member]`."
     ),
 )
-def test_the_current_member_can_be_swapped(start_learner_app):
+def test_the_current_member_can_be_swapped(start_learner_app, learner_source):
     """with `current_member` overridden, the routes serve that member without a token"""
+    expect_routes_ask_for(learner_source, "current_member", [("GET", "/me"), ("GET", "/me/loans")])
     linus = {"id": LINUS, "name": "Linus", "email": "linus@library.test", "role": "member"}
     app = start_learner_app(
         {"current_member": {"kind": "model", "class": "MemberRow", "values": linus}}

@@ -1,5 +1,12 @@
 from autograder.engine import source_rules
-from autograder.engine.checkkit import body_of, expect_status, require, rule, show
+from autograder.engine.checkkit import (
+    body_of,
+    expect_routes_ask_for,
+    expect_status,
+    require,
+    rule,
+    show,
+)
 
 PUBLIC = "SELECT id, title, author FROM books WHERE shelf = 'public' ORDER BY id"
 
@@ -43,8 +50,10 @@ def test_a_new_book_is_in_the_database_afterwards(learner_client, learner_databa
         "can hand it another: `app.dependency_overrides[get_db] = ...`."
     ),
 )
-def test_the_session_can_be_swapped(start_learner_app):
+def test_the_session_can_be_swapped(start_learner_app, learner_source):
     """with `get_db` overridden, every route uses the session it is given"""
+    routes = [("GET", "/books"), ("GET", "/books/{book_id}"), ("POST", "/books")]
+    expect_routes_ask_for(learner_source, "get_db", routes)
     app = start_learner_app({"get_db": {"kind": "session", "url": "{other_database_url}"}})
     response = app.client.get("/books")
     expect_status(response, 200, "GET /books (get_db overridden)")

@@ -3,7 +3,15 @@ import hashlib
 import hmac
 
 from autograder.engine import source_rules
-from autograder.engine.checkkit import body_of, expect_status, fail, require, rule, show
+from autograder.engine.checkkit import (
+    body_of,
+    expect_routes_ask_for,
+    expect_status,
+    fail,
+    require,
+    rule,
+    show,
+)
 
 WINDOW = 8  # this many characters of a secret in a row, anywhere, is a leak
 
@@ -82,8 +90,11 @@ def test_no_secret_in_any_answer(learner_client, learner_env_file, learner_sourc
         "never a `Settings()` built at import: then a test can swap them."
     ),
 )
-def test_the_settings_can_be_swapped(start_learner_app):
+def test_the_settings_can_be_swapped(start_learner_app, learner_source):
     """with `get_settings` overridden, the routes use the settings they are given"""
+    expect_routes_ask_for(
+        learner_source, "get_settings", [("GET", "/about"), ("GET", "/books/{book_id}/link")]
+    )
     values = {
         "database_url": "{own_database_url}",
         "library_name": "Override Library",

@@ -1,4 +1,11 @@
-from autograder.engine.checkkit import body_of, expect_status, require, rule, show
+from autograder.engine.checkkit import (
+    body_of,
+    expect_routes_ask_for,
+    expect_status,
+    require,
+    rule,
+    show,
+)
 from workbook.host.protocol import APP_CHOICE_HEADER
 
 FIRST, SECOND = {APP_CHOICE_HEADER: "1"}, {APP_CHOICE_HEADER: "2"}
@@ -46,8 +53,9 @@ def test_apps_do_not_share_their_price_book(learner_client):
         "another with `app.dependency_overrides[get_price_book]`."
     ),
 )
-def test_the_service_can_be_swapped(start_learner_app):
+def test_the_service_can_be_swapped(start_learner_app, learner_source):
     """with `get_price_book` overridden, the routes use the price book they are given"""
+    expect_routes_ask_for(learner_source, "get_price_book", [("GET", "/quotes/{sku}")])
     values = {"prices": {"TEA-1": 999}, "discount_percent": 0}
     app = start_learner_app(
         {"get_price_book": {"kind": "model", "class": "PriceBook", "values": values}}

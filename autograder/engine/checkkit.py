@@ -460,3 +460,32 @@ def endpoint_in(source: str, method: str, path: str) -> source_rules.Endpoint | 
         if found.method == method.upper() and found.path == path:
             return found
     return None
+
+
+# --- what a route asks for, read from the code -------------------------------------------------
+
+
+def expect_routes_ask_for(source: str, dependency: str, routes: Sequence[tuple[str, str]]) -> None:
+    """Fail unless each of ``routes`` reaches ``dependency`` through FastAPI's dependencies.
+
+    An override check sees what the app does with a dependency replaced, but that happens in
+    the answer's own process, where an answer could imitate it; whether each route asks for the
+    dependency at all is read from the code, here.
+    """
+    from autograder.engine import source_rules
+
+    for method, path in routes:
+        reached = source_rules.route_dependencies(source, method, path)
+        require(
+            reached is not None,
+            f'No `@app.{method.lower()}("{path}")` route (or one on a router) is declared in '
+            f"the code, so the checks cannot read whether it asks for `{dependency}`. Declare "
+            "it with a decorator.",
+        )
+        require(
+            dependency in reached,
+            f"`{method} {path}` does not ask for `{dependency}`: not in its parameters (directly, "
+            "through an `Annotated` alias or through another dependency), not in its "
+            "decorator's or its router's `dependencies`. Only what a route asks for with "
+            f"`Depends` can be replaced by `app.dependency_overrides[{dependency}]`.",
+        )

@@ -484,3 +484,166 @@ def _keyword(call: ast.Call, name: str) -> ast.expr | None:
 def _source_of(node: ast.AST, limit: int = 60) -> str:
     text = ast.unparse(node)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# --- which dependencies a route reaches -----------------------------------------------------------
+
+DEPENDENCY_MARKERS = {"Depends", "Security"}
+
+
+def route_dependencies(source: str, method: str, path: str) -> set[str] | None:
+    """Every dependency the route ``method path`` reaches, read from the code: its parameters'
+    ``Depends``/``Security`` (direct, through an ``Annotated`` alias, or ``Depends()`` on a
+    class), those of its decorator, of its router, and theirs in turn. None: no such route.
+
+    What an app does when a dependency is overridden happens in its own process, where an
+    answer could imitate it; whether the route asks for the dependency at all is read here.
+    """
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    aliases: dict[str, set[str]] = {}
+    lists: dict[str, set[str]] = {}  # `Librarian = [Depends(require_librarian)]`
+    # A router's (or the app's) prefix and dependencies, from its constructor and include_router
+    routers: dict[str, tuple[str, set[str]]] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            name = _called_name(node.targets[0])
+            if isinstance(node.value, ast.Subscript):
+                aliases[name] = _annotation_dependencies(node.value, {})
+            elif isinstance(node.value, ast.List | ast.Tuple):
+                lists[name] = _listed_dependencies(node.value, {})
+            elif isinstance(node.value, ast.Call):
+                routers[name] = (
+                    _constant(_keyword(node.value, "prefix")),
+                    _listed_dependencies(_keyword(node.value, "dependencies"), lists),
+                )
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and _called_name(node.func) == "include_router"
+            and node.args
+            and _called_name(node.args[0]) in routers
+        ):
+            name = _called_name(node.args[0])
+            prefix, listed = routers[name]
+            routers[name] = (
+                _constant(_keyword(node, "prefix")) + prefix,
+                listed | _listed_dependencies(_keyword(node, "dependencies"), lists),
+            )
+    definitions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            definitions.setdefault(node.name, node)
+
+    def direct(name: str) -> set[str]:
+        node = definitions.get(name)
+        if isinstance(node, ast.ClassDef):
+            init = next(
+                (
+                    item
+                    for item in node.body
+                    if isinstance(item, ast.FunctionDef) and item.name == "__init__"
+                ),
+                None,
+            )
+            return _parameter_dependencies(init, aliases) if init is not None else set()
+        return _parameter_dependencies(node, aliases) if node is not None else set()
+
+    def closure(start: set[str]) -> set[str]:
+        reached, pending = set(), list(start)
+        while pending:
+            name = pending.pop()
+            if name and name not in reached:
+                reached.add(name)
+                pending.extend(direct(name))
+        return reached
+
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        for decorator in node.decorator_list:
+            if not (isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute)):
+                continue
+            verb = decorator.func.attr
+            methods = (
+                [verb.upper()]
+                if verb in HTTP_METHODS
+                else (_methods_keyword(decorator) or ["GET"])
+                if verb == "api_route"
+                else []
+            )
+            prefix, router_dependencies = routers.get(
+                _called_name(decorator.func.value), ("", set())
+            )
+            if method.upper() not in methods or prefix + (_path_argument(decorator) or "") != path:
+                continue
+            start = _parameter_dependencies(node, aliases)
+            start |= _listed_dependencies(_keyword(decorator, "dependencies"), lists)
+            return closure(start | router_dependencies)
+    return None
+
+
+def _parameter_dependencies(
+    function: ast.FunctionDef | ast.AsyncFunctionDef, aliases: dict[str, set[str]]
+) -> set[str]:
+    arguments = function.args
+    positional = [*arguments.posonlyargs, *arguments.args]
+    defaults: list[ast.expr | None] = [None] * (len(positional) - len(arguments.defaults))
+    defaults += list(arguments.defaults)
+    pairs = list(zip(positional, defaults, strict=True))
+    pairs += list(zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True))
+    found: set[str] = set()
+    for argument, default in pairs:
+        found |= _annotation_dependencies(argument.annotation, aliases)
+        if isinstance(default, ast.Call) and _called_name(default.func) in DEPENDENCY_MARKERS:
+            found.add(_marker_target(default, argument.annotation))
+    return found - {""}
+
+
+def _annotation_dependencies(annotation: ast.expr | None, aliases: dict[str, set[str]]) -> set[str]:
+    if annotation is None:
+        return set()
+    if isinstance(annotation, ast.Name):
+        return aliases.get(annotation.id, set())
+    if (
+        isinstance(annotation, ast.Subscript)
+        and _called_name(annotation.value) == "Annotated"
+        and isinstance(annotation.slice, ast.Tuple)
+        and annotation.slice.elts
+    ):
+        kind, *extras = annotation.slice.elts
+        return {
+            _marker_target(extra, kind)
+            for extra in extras
+            if isinstance(extra, ast.Call) and _called_name(extra.func) in DEPENDENCY_MARKERS
+        }
+    return set()
+
+
+def _marker_target(marker: ast.Call, annotation: ast.expr | None) -> str:
+    """What ``Depends(x)`` depends on; ``Depends()`` depends on the annotated class."""
+    given = marker.args[0] if marker.args else _keyword(marker, "dependency")
+    if given is not None:
+        return _called_name(given)
+    if isinstance(annotation, ast.Subscript) and _called_name(annotation.value) == "Annotated":
+        elements = annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else []
+        return _called_name(elements[0]) if elements else ""
+    return _called_name(annotation) if annotation is not None else ""
+
+
+def _listed_dependencies(listed: ast.expr | None, lists: dict[str, set[str]]) -> set[str]:
+    if isinstance(listed, ast.Name):
+        return lists.get(listed.id, set())
+    if not isinstance(listed, ast.List | ast.Tuple):
+        return set()
+    return {
+        _marker_target(item, None)
+        for item in listed.elts
+        if isinstance(item, ast.Call) and _called_name(item.func) in DEPENDENCY_MARKERS
+    } - {""}
+
+
+def _constant(node: ast.expr | None) -> str:
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else ""

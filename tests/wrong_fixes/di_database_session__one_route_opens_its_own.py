@@ -1,4 +1,4 @@
-# expect: that route still opens a session of its own
+# expect: `POST /books` does not ask for `get_db`
 from collections.abc import AsyncIterator
 from functools import lru_cache
 from typing import Annotated

@@ -1,4 +1,4 @@
-# expect: the route reads its configuration some other way
+# expect: `GET /about` does not ask for `get_settings`
 import hashlib
 import hmac
 from collections.abc import AsyncIterator

@@ -1,8 +1,9 @@
-"""Where sessions are opened, read from the code: only dependencies (and the lifespan) may."""
+"""Dependencies read from the code: where sessions are opened (only dependencies and the lifespan
+may), and which dependencies each route reaches."""
 
 import textwrap
 
-from autograder.engine.source_rules import sessions_opened_outside_dependencies
+from autograder.engine.source_rules import route_dependencies, sessions_opened_outside_dependencies
 
 HEADER = """
 from typing import Annotated
@@ -104,3 +105,69 @@ def test_a_dependency_called_by_hand_opens_a_session_no_override_reaches():
 
 def test_code_that_does_not_parse_has_no_findings():
     assert sessions_opened_outside_dependencies("def broken(:") == []
+
+
+# --- which dependencies a route reaches ----------------------------------------------------------
+
+ROUTES = HEADER + textwrap.dedent("""
+    from fastapi import APIRouter, Security
+
+    def get_settings(): ...
+    async def get_db(settings: Annotated[object, Depends(get_settings)]): ...
+    async def current_member(session=Depends(get_db)): ...
+    def require_librarian(member: Annotated[object, Security(current_member)]): ...
+
+    SessionDep = Annotated[AsyncSession, Depends(get_db)]
+    Librarian = [Depends(require_librarian)]
+
+    class Books:
+        def __init__(self, session: SessionDep): ...
+
+    @app.get("/books")
+    async def books(repository: Annotated[Books, Depends()]): ...
+
+    @app.get("/about")
+    async def about(): ...
+
+    @app.api_route("/ping", methods=["POST"], dependencies=[Depends(get_settings)])
+    async def ping(): ...
+
+    admin = APIRouter(prefix="/admin")
+
+    @admin.get("/members", dependencies=Librarian)
+    async def members(): ...
+
+    staff = APIRouter(dependencies=[Depends(current_member)])
+
+    @staff.get("/desk")
+    async def desk(): ...
+
+    app.include_router(admin)
+    app.include_router(staff, prefix="/staff")
+
+    async def added(): ...
+
+    app.add_api_route("/added", added)
+""")
+
+
+def test_a_dependency_is_reached_through_a_class_an_alias_and_another_dependency():
+    assert route_dependencies(ROUTES, "GET", "/books") == {"Books", "get_db", "get_settings"}
+    assert route_dependencies(ROUTES, "GET", "/about") == set()
+
+
+def test_decorator_and_router_dependencies_count_with_the_routers_prefixes():
+    assert route_dependencies(ROUTES, "POST", "/ping") == {"get_settings"}
+    assert route_dependencies(ROUTES, "GET", "/admin/members") == {
+        "require_librarian",
+        "current_member",
+        "get_db",
+        "get_settings",
+    }
+    assert "current_member" in route_dependencies(ROUTES, "GET", "/staff/desk")
+
+
+def test_a_route_the_code_does_not_declare_with_a_decorator_is_not_found():
+    assert route_dependencies(ROUTES, "GET", "/ping") is None  # declared for POST only
+    assert route_dependencies(ROUTES, "GET", "/added") is None
+    assert route_dependencies("def broken(:", "GET", "/") is None
