@@ -124,3 +124,43 @@ def test_the_service_counts_different_requests_in_flight_since_a_moment():
     third.finished = time.monotonic()
     assert observed.most_in_flight(since) == 2
     assert observed.most_in_flight(time.monotonic()) == 0
+
+
+# --- a loop that stood still during one request ------------------------------------------------
+
+
+class StallingClient:
+    """Answers 200; each probed request reports the next scripted (stall, duration)."""
+
+    def __init__(self, probed: Sequence[tuple[float, float]]) -> None:
+        self.probed = list(probed)
+        self.probed_requests = 0
+
+    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        return httpx.Response(200)
+
+    def loop_lag_during(self, method: str, url: str, **kwargs: Any):
+        stall, seconds = self.probed[self.probed_requests]
+        self.probed_requests += 1
+        return httpx.Response(200), stall, seconds
+
+
+def test_a_stall_once_is_the_machine_and_is_tried_again():
+    client = StallingClient([(0.060, 0.090), (0.004, 0.085)])
+    _, stall, seconds = checkkit.loop_stall(client, "POST", "/keys/derive")
+    assert client.probed_requests == 2
+    assert not checkkit.stalled(stall, seconds)
+
+
+def test_a_loop_that_stalls_on_every_try_is_stalled():
+    client = StallingClient([(0.080, 0.090), (0.085, 0.092), (0.079, 0.088)])
+    _, stall, seconds = checkkit.loop_stall(client, "POST", "/keys/derive")
+    assert client.probed_requests == 3
+    assert checkkit.stalled(stall, seconds)
+    assert stall == 0.080  # the try that stalled least, for its share of the request
+
+
+def test_a_free_loop_is_measured_once():
+    client = StallingClient([(0.003, 0.090), (0.080, 0.090)])
+    checkkit.loop_stall(client, "POST", "/keys/derive")
+    assert client.probed_requests == 1

@@ -302,11 +302,24 @@ def expect_overlap(
 
 
 def loop_stall(
-    client: Any, method: str, url: str, **kwargs: Any
+    client: Any, method: str, url: str, *, tries: int = 3, **kwargs: Any
 ) -> tuple[httpx.Response, float, float]:
-    """One request while the loop is probed from outside: (response, longest stall, duration)."""
+    """One request while the loop is probed from outside: (response, longest stall, duration).
+
+    A stall gets another try, up to ``tries``: a blocked loop stalls every time, a free one
+    only when the machine stalled the whole process (seen once in 60 notebook runs on a busy
+    machine). The try that stalled least is returned.
+    """
     client.request(method, url, **kwargs)  # first-call costs (imports, caches) are not the work
-    return client.loop_lag_during(method, url, **kwargs)
+    best: tuple[httpx.Response, float, float] | None = None
+    for _ in range(tries):
+        response, stall, seconds = client.loop_lag_during(method, url, **kwargs)
+        if best is None or stall / max(seconds, 1e-9) < best[1] / max(best[2], 1e-9):
+            best = (response, stall, seconds)
+        if response.status_code >= 500 or not stalled(stall, seconds):
+            break
+    assert best is not None
+    return best
 
 
 def stalled(stall: float, seconds: float) -> bool:
