@@ -76,14 +76,17 @@ def grading_line(students: int = STUDENTS) -> str:
                 lambda tool=tool, workers=workers: _grade(copies[tool], workers, root),
             )
         floor_scores: dict[tuple[str, str], int] = {}
+        floor_failures: dict[tuple[str, str], list[str]] = {}
         runs["floor"] = _timed(
             "floor (nbclient)",
-            lambda: floor_scores.update(_execute_notebooks(copies["floor"], root / "kernels")),
+            lambda: floor_scores.update(
+                _execute_notebooks(copies["floor"], root / "kernels", floor_failures)
+            ),
         )
 
         gradebooks = {tool: _grades(copies[tool]) for tool in ("nbgrader", "grade-1", "grade-2")}
         seconds = {tool: run.seconds for tool, run in runs.items()}
-        problems = _disagreements(gradebooks, expected, floor_scores)
+        problems = _disagreements(gradebooks, expected, floor_scores, floor_failures)
         if problems:
             raise GradingBenchFailed(
                 f"{len(problems)} disagreements:\n" + "\n".join(f"  {line}" for line in problems)
@@ -214,8 +217,13 @@ def _grade(course: Path, workers: int, logs: Path) -> None:
     _run(command, course.parent, logs / f"grade-{workers}.log")
 
 
-def _execute_notebooks(course: Path, sockets: Path) -> dict[tuple[str, str], int]:
-    """Run every submitted notebook in a fresh kernel; return the points of passing checks."""
+def _execute_notebooks(
+    course: Path, sockets: Path, failures: dict[tuple[str, str], list[str]]
+) -> dict[tuple[str, str], int]:
+    """Run every submitted notebook in a fresh kernel; return the points of passing checks.
+
+    ``failures`` gets, per notebook, what each failing check cell printed last (its one-line
+    verdict): a disagreement then says which exercise failed and why."""
     from nbclient import NotebookClient
 
     sockets.mkdir(parents=True, exist_ok=True)
@@ -241,6 +249,12 @@ def _execute_notebooks(course: Path, sockets: Path) -> dict[tuple[str, str], int
             for cell in _check_cells(notebook)
             if not any(output.output_type == "error" for output in cell.get("outputs", []))
         )
+        failures[(student, assignment)] = [
+            f"{output.get('ename')}: {output.get('evalue', '')[:300]}"
+            for cell in _check_cells(notebook)
+            for output in cell.get("outputs", [])
+            if output.output_type == "error"
+        ]
     return scores
 
 
@@ -273,6 +287,7 @@ def _disagreements(
     gradebooks: dict[str, Grades],
     expected: dict[tuple[str, str], int],
     floor_scores: dict[tuple[str, str], int],
+    floor_failures: dict[tuple[str, str], list[str]] | None = None,
 ) -> list[str]:
     problems = []
     reference_tool, reference = next(iter(gradebooks.items()))
@@ -293,8 +308,10 @@ def _disagreements(
                 )
     for key in sorted(set(expected) | set(floor_scores)):
         if floor_scores.get(key) != expected.get(key):
+            failed = (floor_failures or {}).get(key, [])
             problems.append(
                 f"{'/'.join(key)}: the floor's passing checks are worth {floor_scores.get(key)}, "
-                f"expected {expected.get(key)}"
+                f"expected {expected.get(key)}; its failing check cells said:"
+                + "".join(f"\n    {line}" for line in failed)
             )
     return problems
