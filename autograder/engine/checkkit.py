@@ -338,12 +338,7 @@ def stalled(stall: float, seconds: float) -> bool:
 def fastest_answer(client: Any, method: str, url: str, samples: int = 15, **kwargs: Any) -> float:
     """The fastest of ``samples`` requests ``method url``, in seconds, timed here."""
     client.request(method, url, **kwargs)  # first-call costs (imports, caches) are not the work
-    fastest = float("inf")
-    for _ in range(samples):
-        started = time.perf_counter()
-        client.request(method, url, **kwargs)
-        fastest = min(fastest, time.perf_counter() - started)
-    return fastest
+    return fastest_call(lambda: client.request(method, url, **kwargs), samples)
 
 
 def fastest_side_by_side(
