@@ -44,7 +44,9 @@ def test_a_failing_check_renders_a_one_line_traceback_and_is_recorded():
     with pytest.raises(notebook.ExerciseNotPassed) as raised:
         notebook.check("async-sleep")
     lines = raised.value._render_traceback_()
-    assert len(lines) == 1 and "checks do not pass yet" in lines[0]
+    assert len(lines) == 1 and "checks do not pass yet, the first: " in lines[0]
+    first_failure = raised.value.result.failures()[0].name
+    assert f"the first: {first_failure}. Details above" in lines[0]
     record = ProgressStore().records()["async-sleep"]
     assert record.attempts == 1 and not record.ever_passed
 

@@ -8,7 +8,7 @@ import httpx
 
 from autograder.engine import checkkit
 from autograder.engine.clients import TimedResponse
-from workbook.upstreams import Observed
+from workbook.upstreams import FakeServices, Observed
 
 
 class ScriptedClient:
@@ -124,6 +124,37 @@ def test_the_service_counts_different_requests_in_flight_since_a_moment():
     third.finished = time.monotonic()
     assert observed.most_in_flight(since) == 2
     assert observed.most_in_flight(time.monotonic()) == 0
+
+
+def test_requests_to_one_url_are_told_apart_by_subject_and_decoys_do_not_count():
+    observed = Observed()
+    since = time.monotonic()
+    first = observed.request("POST /v1/chat/completions")
+    first.subject = "sent by the check 1"
+    decoy = observed.request("POST /v1/chat/completions")  # invented by the answer itself
+    decoy.subject = "made up"
+    assert observed.most_in_flight(since) == 2
+    assert (
+        observed.most_in_flight(since, subjects={"sent by the check 1", "sent by the check 2"}) == 1
+    )
+    second = observed.request("POST /v1/chat/completions")
+    second.subject = "sent by the check 2"
+    assert (
+        observed.most_in_flight(since, subjects={"sent by the check 1", "sent by the check 2"}) == 2
+    )
+
+
+def test_the_model_provider_notes_each_message_as_the_subject_of_its_visit():
+    services = FakeServices().start()
+    try:
+        payload = {"messages": [{"role": "user", "content": "hello there"}], "stream": True}
+        with httpx.Client(base_url=services.url("llm")) as client:
+            client.post("/v1/chat/completions", json=payload).raise_for_status()
+        [visit] = services.observed["llm"].visits
+        assert (visit.line, visit.subject) == ("POST /v1/chat/completions", "hello there")
+        assert visit.finished is not None
+    finally:
+        services.close()
 
 
 # --- a loop that stood still during one request ------------------------------------------------

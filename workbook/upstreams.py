@@ -32,7 +32,8 @@ import threading
 import time
 import zlib
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Collection
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -67,6 +68,13 @@ class Visit:
     line: str  # "GET /profiles/3"
     received: float  # time.monotonic()
     finished: float | None = None  # None while it is being served
+    # What the request asked about where the line does not say it (the model: the user's
+    # message), set by the service while it serves the request.
+    subject: str = ""
+
+
+# The visit being served, for a service's endpoint to note its subject on.
+_current_visit: ContextVar[Visit | None] = ContextVar("current_visit", default=None)
 
 
 @dataclass
@@ -100,26 +108,32 @@ class Observed:
             self.visits.append(visit)
         return visit
 
-    def most_in_flight(self, since: float) -> int:
-        """The most different requests (by line) this service was serving at one moment, among
-        those that arrived after ``since``.
+    def most_in_flight(self, since: float, subjects: Collection[str] | None = None) -> int:
+        """The most different requests (by line and subject) this service was serving at one
+        moment, among those that arrived after ``since`` (and, given ``subjects``, asked about
+        one of them).
 
         Seen from here, an app whose event loop is blocked while it waits for this service
         never has two requests of its own in flight: it cannot start the next until the first
-        has been answered. Counting lines, not requests, keeps one request that asks the
-        same thing twice at once from counting as two.
+        has been answered. Counting different requests keeps one request that asks the same
+        thing twice at once from counting as two; ``subjects`` (unguessable ones the check
+        sent) keeps an answer from inventing decoy requests of its own.
         """
         with self.lock:
-            visits = [visit for visit in self.visits if visit.received >= since]
+            visits = [
+                visit
+                for visit in self.visits
+                if visit.received >= since and (subjects is None or visit.subject in subjects)
+            ]
         most = 0
         for visit in visits:
             at = visit.received
-            lines = {
-                other.line
+            asked = {
+                (other.line, other.subject)
                 for other in visits
                 if other.received <= at and (other.finished is None or other.finished > at)
             }
-            most = max(most, len(lines))
+            most = max(most, len(asked))
         return most
 
     def reset(self) -> None:
@@ -234,7 +248,11 @@ def build_llm_service(gates: list[StreamGate] | None = None) -> FastAPI:
 
     @service.post("/v1/chat/completions", response_model=None)
     async def chat_completions(body: ChatCompletionRequest) -> StreamingResponse | dict[str, Any]:
-        tokens = reply_tokens(_last_user_message(body))
+        message = _last_user_message(body)
+        visit = _current_visit.get()
+        if visit is not None:
+            visit.subject = message
+        tokens = reply_tokens(message)
         completion_id = f"chatcmpl-{zlib.crc32(''.join(tokens).encode()):08x}"
         if not body.stream:
             return {
@@ -554,10 +572,12 @@ def _recording_requests(app: FastAPI, observed: Observed) -> Callable[..., Any]:
         visit = observed.request(
             f"{scope['method']} {scope['path']}" + (f"?{query}" if query else "")
         )
+        noted = _current_visit.set(visit)
         try:
             await app(scope, receive, send)
         finally:
             visit.finished = time.monotonic()
+            _current_visit.reset(noted)
 
     return recorded
 

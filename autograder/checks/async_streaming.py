@@ -1,7 +1,9 @@
 import json
+import secrets
 import time
 
 from autograder.engine.checkkit import (
+    UpstreamWitness,
     expect_overlap,
     expect_status,
     reported_blocking,
@@ -13,6 +15,9 @@ from workbook.upstreams import reply_tokens
 MESSAGE = "stream me a short answer"
 BURST = 6
 HOLD_SECONDS = 1.5  # how long the fake model holds its answer after the first token
+# A relayed first token that still missed the hold (a busy machine stalled for longer than it)
+# gets another try; an answer that collects the stream first misses it every time.
+STREAM_TRIES = 2
 
 
 def expected_body(message):
@@ -31,7 +36,7 @@ def chat(message):
         " upstream.aiter_lines()`."
     ),
 )
-def test_tokens_are_relayed_without_blocking(learner_client, learner_report):
+def test_tokens_are_relayed_without_blocking(learner_client, learner_services, learner_report):
     """POST /chat/stream relays the model's tokens without blocking the event loop"""
     response = learner_client.post("/chat/stream", json={"message": MESSAGE})
     expect_status(response, 200, "POST /chat/stream")
@@ -41,10 +46,14 @@ def test_tokens_are_relayed_without_blocking(learner_client, learner_report):
         f"POST /chat/stream sent {response.text[:300]!r}; expected {expected[:300]!r}. Keep the "
         'events as they were: one `data: {"token": ...}` event per token, then `data: [DONE]`.',
     )
+    messages = [f"message {secrets.token_hex(4)}" for _ in range(BURST)]
     expect_overlap(
         learner_client,
-        [chat(f"message {n}") for n in range(BURST)],
+        [chat(message) for message in messages],
         "chat streams",
+        upstream=UpstreamWitness(
+            "the model provider", learner_services.observed["llm"], frozenset(messages)
+        ),
         headline="POST /chat/stream blocked the event loop",
         why="\nA synchronous client reads the upstream "
         "stream with blocking socket calls. Inside an async generator every one of those reads "
@@ -57,20 +66,12 @@ def test_tokens_are_relayed_without_blocking(learner_client, learner_report):
 @rule("prod-3", hint="Yield each event as its token arrives; do not collect the answer first.")
 def test_the_answer_is_streamed(learner_client, learner_services, learner_report):
     """the first token reaches the client while the model is still answering"""
-    gate = learner_services.hold_next_stream(timeout=HOLD_SECONDS)
-    first_token_at = None
-    started = time.perf_counter()
-    with learner_client.stream("POST", "/chat/stream", json={"message": MESSAGE}) as response:
-        status = response.status_code
-        media_type = response.headers.get("content-type", "")
-        body = ""
-        for text in response.iter_text():
-            body += text
-            if first_token_at is None and '"token"' in body:
-                first_token_at = time.perf_counter() - started
-                relayed_while_thinking = not gate.timed_out
-                gate.open()
-    gate.open()
+    for _ in range(STREAM_TRIES):
+        status, media_type, body, first_token_at, relayed_while_thinking = _stream_while_held(
+            learner_client, learner_services
+        )
+        if status != 200 or relayed_while_thinking:
+            break
     require(status == 200, f"POST /chat/stream answered {status} {body[:300]!r}; expected 200.")
     require(
         media_type.startswith("text/event-stream"),
@@ -88,6 +89,27 @@ def test_the_answer_is_streamed(learner_client, learner_services, learner_report
         + reported_blocking(learner_report, "POST /chat"),
     )
     require(body == expected_body(MESSAGE), f"POST /chat/stream sent {body[:300]!r}.")
+
+
+def _stream_while_held(learner_client, learner_services):
+    """One stream while the model holds its answer after the first token: (status, content
+    type, body, seconds to the first token or None, whether it came while the model held)."""
+    gate = learner_services.hold_next_stream(timeout=HOLD_SECONDS)
+    first_token_at = None
+    relayed_while_thinking = False
+    started = time.perf_counter()
+    with learner_client.stream("POST", "/chat/stream", json={"message": MESSAGE}) as response:
+        status = response.status_code
+        media_type = response.headers.get("content-type", "")
+        body = ""
+        for text in response.iter_text():
+            body += text
+            if first_token_at is None and '"token"' in body:
+                first_token_at = time.perf_counter() - started
+                relayed_while_thinking = not gate.timed_out
+                gate.open()
+    gate.open()
+    return status, media_type, body, first_token_at, relayed_while_thinking
 
 
 @rule("example-2", hint="Use the pooled client the lifespan keeps on `request.app.state.llm`.")

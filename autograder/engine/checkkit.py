@@ -190,6 +190,9 @@ class UpstreamWitness:
 
     name: str  # "the profile service"
     observed: Any  # workbook.upstreams.Observed
+    # Where the line does not tell the burst's requests apart (every stream asks the model at
+    # the same URL): the subjects the burst sent, unguessable, so decoys do not count.
+    subjects: frozenset[str] | None = None
 
 
 @dataclass
@@ -261,7 +264,9 @@ def measure_overlap(
         overlap = Overlap(len(burst), min(singles), wall, statuses, failed)
         if upstream is not None:
             overlap.upstream = upstream.name
-            overlap.upstream_in_flight = upstream.observed.most_in_flight(since=burst_started)
+            overlap.upstream_in_flight = upstream.observed.most_in_flight(
+                since=burst_started, subjects=upstream.subjects
+            )
         if failed is not None:
             return overlap  # timing says nothing about requests that fail
         if not overlap.serialised:

@@ -91,15 +91,20 @@ class ExerciseNotPassed(_OneLineError):
     def __init__(self, result: ExerciseResult) -> None:
         self.result = result
         super().__init__(
-            f"{self.summary} (details above; check(..., traceback=True) shows raw tracebacks)"
+            f"{self.summary}. Details above; check(..., traceback=True) shows raw tracebacks."
         )
 
     @property
     def summary(self) -> str:
-        failing = len(self.result.failures())
+        failures = self.result.failures()
+        # The first failing row by name: nbgrader's "validate" and feedback show this one line,
+        # cut at its width, without the rows above it.
+        first = (
+            f"{', the first' if len(failures) > 1 else ''}: {failures[0].name}" if failures else ""
+        )
         return (
-            f"{self.result.exercise_id}: {failing} of {len(self.result.checks)} checks "
-            "do not pass yet"
+            f"{self.result.exercise_id}: {len(failures)} of {len(self.result.checks)} checks "
+            f"do not pass yet{first}"
         )
 
 

@@ -1,7 +1,15 @@
+import secrets
+
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograder.engine.checkkit import ask_both, expect_overlap, rule, same_answer
+from autograder.engine.checkkit import (
+    UpstreamWitness,
+    ask_both,
+    expect_overlap,
+    rule,
+    same_answer,
+)
 from autograder.engine.proptest import slow_examples
 
 
@@ -35,11 +43,15 @@ def test_message_limits_match_the_reference(learner_client, reference_client, le
 
 
 @rule("async-4", hint="No stream may hold the loop while it waits for the model's next token.")
-def test_a_burst_of_streams_is_served_together(learner_client):
+def test_a_burst_of_streams_is_served_together(learner_client, learner_services):
     """ten chat streams of a longer answer, sent at once, are served together"""
     message = "a somewhat longer message, streamed back token by token " * 2
+    messages = [f"{message}{secrets.token_hex(4)}" for _ in range(10)]
     expect_overlap(
         learner_client,
-        [("POST", "/chat/stream", {"json": {"message": message}})] * 10,
+        [("POST", "/chat/stream", {"json": {"message": text}}) for text in messages],
         "chat streams",
+        upstream=UpstreamWitness(
+            "the model provider", learner_services.observed["llm"], frozenset(messages)
+        ),
     )
