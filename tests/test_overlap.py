@@ -152,6 +152,11 @@ def test_the_model_provider_notes_each_message_as_the_subject_of_its_visit():
             client.post("/v1/chat/completions", json=payload).raise_for_status()
         [visit] = services.observed["llm"].visits
         assert (visit.line, visit.subject) == ("POST /v1/chat/completions", "hello there")
+        # The service notes the finish once its app returns, which can be just after the
+        # client has read the last byte.
+        deadline = time.monotonic() + 5
+        while visit.finished is None and time.monotonic() < deadline:
+            time.sleep(0.01)
         assert visit.finished is not None
     finally:
         services.close()
