@@ -3,7 +3,7 @@ import asyncio
 from fastapi import FastAPI
 from pydantic import BaseModel
 
-RENDER_DELAY = 0.05  # seconds the renderer needs before it accepts the next job
+RENDER_DELAY = 0.03  # seconds the renderer needs before it accepts the next job
 
 app = FastAPI()
 

@@ -53,8 +53,8 @@ def test_the_endpoint_stays_async(learner_source):
     "mandate-2",
     hint="Every request must still answer 200 with its report while others are in flight.",
 )
-def test_ten_reports_at_once_all_answer(learner_client):
-    """ten concurrent requests are all served"""
-    timed, _ = learner_client.concurrently([("GET", f"/reports/{n}", {}) for n in range(10)])
+def test_reports_at_once_all_answer(learner_client):
+    """five concurrent requests are all served"""
+    timed, _ = learner_client.concurrently([("GET", f"/reports/{n}", {}) for n in range(5)])
     statuses = [t.response.status_code for t in timed]
-    require(statuses == [200] * 10, f"statuses of ten concurrent requests: {statuses}")
+    require(statuses == [200] * 5, f"statuses of five concurrent requests: {statuses}")
