@@ -3,8 +3,7 @@ import json
 from autograder.engine.checkkit import (
     body_of,
     expect_status,
-    fastest_answer,
-    fastest_call,
+    fastest_in_turns,
     require,
     rule,
     show,
@@ -15,6 +14,7 @@ from workbook.catalog import CATALOG_JSON
 # catalogue costs ten times that and more (timed here, on the same machine, at the same time).
 # Half of it is the limit: a wide margin on both sides.
 PARSE_SHARE = 0.5
+LOOKUP_SAMPLES = 9
 
 
 def parse_and_index() -> dict[str, object]:
@@ -42,13 +42,16 @@ def test_products_are_found(learner_client):
 )
 def test_a_request_does_not_redo_the_app_work(learner_client):
     """a product lookup costs no more than a lookup: the catalogue is not parsed per request"""
-    parse = fastest_call(parse_and_index)
-    lookup = fastest_answer(learner_client, "GET", "/products/SKU-01234")
+    url = "/products/SKU-01234"
+    learner_client.get(url)  # first-call costs (imports, caches) are not the work
+    lookup, parse = fastest_in_turns(
+        [lambda: learner_client.get(url), parse_and_index], samples=LOOKUP_SAMPLES
+    )
     require(
         lookup <= PARSE_SHARE * parse,
-        f"GET /products/SKU-01234 takes {lookup * 1000:.1f} ms (the fastest of 15); parsing and "
-        f"indexing the whole catalogue takes {parse * 1000:.1f} ms on this machine (timed by the "
-        "checks, the fastest of 5). A lookup costing more than half of that does work again on "
-        "every request (parsing, indexing or validating the catalogue) that the app could do "
-        "once.",
+        f"GET /products/SKU-01234 takes {lookup * 1000:.1f} ms; parsing and indexing the whole "
+        f"catalogue takes {parse * 1000:.1f} ms on this machine (timed by the checks; the "
+        f"fastest of {LOOKUP_SAMPLES} each, in turns). A lookup costing more than half of that "
+        "does work again on every request (parsing, indexing or validating the catalogue) that "
+        "the app could do once.",
     )
