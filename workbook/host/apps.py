@@ -5,6 +5,10 @@ live in one process, behind one socket: a request picks its app with a header, s
 one and a read from the other shows whether they share state (module globals do). And an app's
 lifespan can be run several times before it serves, as a test suite or a reloading server does,
 while the fake upstream services count the connections each run leaves open.
+
+Every request these apps serve gets what uvicorn gives it: a shallow copy of the state the
+lifespan yielded (``as_uvicorn_serves``), not the dict itself, so a write to ``request.state``
+lasts one request here as it does in production.
 """
 
 from __future__ import annotations
@@ -17,6 +21,25 @@ from asgi_lifespan import LifespanManager
 from workbook.host.protocol import APP_CHOICE_HEADER
 
 LIFESPAN_SECONDS = 10.0
+
+
+def as_uvicorn_serves(app: Any) -> Any:
+    """``app`` with each request handed its own shallow copy of the lifespan state.
+
+    uvicorn copies its lifespan state into every request's scope (``app_state.copy()`` in each
+    HTTP and WebSocket protocol); asgi-lifespan, which serves the apps behind one socket and
+    runs lifespans over and over, puts the dict itself in every scope. Without this layer a
+    route that assigns ``request.state.x = ...`` would see its value in the next request under
+    the checks and never in production. Mutating an object the state holds (a list, a client)
+    still reaches every request, as under uvicorn.
+    """
+
+    async def each_request_its_own_state(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] in ("http", "websocket") and isinstance(scope.get("state"), dict):
+            scope = {**scope, "state": scope["state"].copy()}
+        await app(scope, receive, send)
+
+    return each_request_its_own_state
 
 
 class AppChoice:
@@ -41,13 +64,15 @@ class AppChoice:
 
     async def _lifespan(self, receive: Any, send: Any) -> None:
         # Each app's own lifespan, through asgi-lifespan, which also hands each request the
-        # state its lifespan yielded.
+        # state its lifespan yielded (a copy per request, as uvicorn hands it).
         async with contextlib.AsyncExitStack() as stack:
             await receive()  # lifespan.startup
             try:
                 for index, app in enumerate(self.apps):
                     manager = LifespanManager(
-                        app, startup_timeout=LIFESPAN_SECONDS, shutdown_timeout=LIFESPAN_SECONDS
+                        as_uvicorn_serves(app),
+                        startup_timeout=LIFESPAN_SECONDS,
+                        shutdown_timeout=LIFESPAN_SECONDS,
                     )
                     self._served[index] = (await stack.enter_async_context(manager)).app
             except BaseException as error:
@@ -66,7 +91,9 @@ async def run_lifespans(app: Any, count: int, path: str) -> list[BaseException]:
     for _ in range(count):
         try:
             async with LifespanManager(
-                app, startup_timeout=LIFESPAN_SECONDS, shutdown_timeout=LIFESPAN_SECONDS
+                as_uvicorn_serves(app),
+                startup_timeout=LIFESPAN_SECONDS,
+                shutdown_timeout=LIFESPAN_SECONDS,
             ) as manager:
                 transport = httpx.ASGITransport(app=manager.app)
                 async with httpx.AsyncClient(transport=transport, base_url="http://answer") as c:
