@@ -29,6 +29,7 @@ import httpx
 from asgi_lifespan import LifespanManager
 
 from autograder.engine.report import AnswerReport
+from workbook.host.apps import as_uvicorn_serves
 from workbook.host.protocol import PROBE_PATH, REQUEST_ID_HEADER
 
 REQUEST_TIMEOUT_SECONDS = 10.0
@@ -241,8 +242,9 @@ class InProcessClient:
     @contextlib.asynccontextmanager
     async def _serve(self) -> AsyncIterator[httpx.AsyncClient]:
         # Built inside the portal's loop: asgi-lifespan detects its async library on creation.
+        # Each request gets a copy of the lifespan state, as uvicorn (and the answer host) give it.
         async with LifespanManager(
-            self.app,
+            as_uvicorn_serves(self.app),
             startup_timeout=LIFESPAN_TIMEOUT_SECONDS,
             shutdown_timeout=LIFESPAN_TIMEOUT_SECONDS,
         ) as manager:
