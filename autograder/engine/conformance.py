@@ -23,9 +23,12 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from schemathesis.config import SchemathesisConfig
 from schemathesis.core.failures import Failure, FailureGroup
+from schemathesis.core.result import Err
 
 from autograder.engine.checkkit import fail
+from autograder.engine.openapi_document import UnsafeDocument, offline_document
 
 # The checks that read one answer. Checks that send more requests (ignored_auth, use_after_free,
 # negative_data_rejection) are left out: they would reach beyond the operation under test.
@@ -77,15 +80,32 @@ def contract_findings(
             f"The OpenAPI document is over {MAX_DOCUMENT_BYTES // 1000} KB; the exercise's app "
             "publishes a few operations. Did something generate routes in a loop?"
         )
-    schema = openapi.from_dict(contract)
+    try:
+        # Before schemathesis sees it: its loader would follow references out of the document.
+        document = offline_document(contract)
+    except UnsafeDocument as refused:
+        fail(str(refused))
+    # An explicit configuration: from_dict would otherwise look for a schemathesis.toml in the
+    # working directory and its parents, and let it change how the checks run.
+    schema = openapi.from_dict(document, config=SchemathesisConfig())
     wanted = set(operations) if operations is not None else None
     findings: dict[tuple[str, str], Finding] = {}
     for result in schema.get_all_operations():
+        if isinstance(result, Err):
+            fail(
+                "schemathesis could not read an operation of the OpenAPI document "
+                f"({_one_line(result.err())}). Let FastAPI write the document from the routes."
+            )
         operation = result.ok()
         if wanted is not None and operation.label not in wanted:
             continue
         _explore(client, operation, findings, max_examples)
     return list(findings.values())
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    return text if len(text) <= DETAIL_CHARACTERS else text[: DETAIL_CHARACTERS - 1] + "…"
 
 
 def _explore(client: Any, operation: Any, findings: dict, max_examples: int) -> None:
