@@ -18,21 +18,33 @@ services on 127.0.0.1, once per process.
 learner's answer, so that what it observes (connections opened, requests, whether a stream was
 relayed while the model was still answering, audit entries) is the answer's doing alone. A set
 can also listen on Unix sockets, for answers confined to a sandbox without a network.
+
+What the services answer (profiles, prices, points, the model's replies and weights) is a
+``ServiceData``. The checks' sets draw theirs from a secret seed, anew for every run
+(``FakeServices.reset``), so the only way an answer learns a price or a weight is to ask the
+service, as the check counts; the code of this module, which an answer can import, holds no
+seed. The process's own set (``service_url`` outside an answer: the lessons' demos in a
+learner's kernel) answers with ``DEMO_DATA``, unsalted and stable, because nothing is graded
+on it; while checks run, trusted code in their process (the reference) is pointed at a set
+with the run's data instead (``trusted_services_like``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
+import hmac
 import json
 import os
 import re
+import secrets
 import socket
 import threading
 import time
 import zlib
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Collection
+from collections.abc import AsyncIterator, Callable, Collection, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cache
@@ -179,11 +191,22 @@ class AuditRecord:
     subject: str
 
 
-# --- the profile service ------------------------------------------------------------------------
+# --- what the services answer: their data, salted per run ---------------------------------------
 
 _FIRST_NAMES = ("Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken", "Radia")
 _LAST_NAMES = ("Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen", "Perlman")
 _PLANS = ("free", "pro", "team")
+
+# A sentiment model's weights: a word's score, summed over a text. Heavy in real life (hundreds
+# of megabytes); here the registry takes its time instead.
+_DEMO_SENTIMENT_WEIGHTS = {
+    "good": 1.0, "great": 1.5, "love": 2.0, "fine": 0.5, "quick": 0.5,
+    "bad": -1.0, "awful": -1.5, "hate": -2.0, "slow": -0.5, "broken": -1.0,
+}  # fmt: skip
+SENTIMENT_WORDS = tuple(_DEMO_SENTIMENT_WEIGHTS)  # the words the model knows (never salted)
+# Salted weights are multiples of 1/64 (exact in binary, so a sum is the same in any order),
+# between 1/4 and 4 in size, with the demo weight's sign.
+_WEIGHT_STEPS = 64
 
 
 class UpstreamProfile(BaseModel):
@@ -192,22 +215,101 @@ class UpstreamProfile(BaseModel):
     plan: Literal["free", "pro", "team"]
 
 
-def profile_of(user_id: int) -> UpstreamProfile | None:
-    """The profile the service holds for ``user_id``, or None when there is none."""
-    if not 1 <= user_id <= KNOWN_USERS:
-        return None
-    first = _FIRST_NAMES[user_id % len(_FIRST_NAMES)]
-    last = _LAST_NAMES[(user_id // len(_FIRST_NAMES)) % len(_LAST_NAMES)]
-    return UpstreamProfile(id=user_id, name=f"{first} {last}", plan=_PLANS[user_id % len(_PLANS)])
+@dataclass(frozen=True)
+class ServiceData:
+    """What the fake services answer, drawn from ``seed``.
+
+    The empty seed gives the demo data, which the lessons' text shows. Any other seed gives
+    values that differ from the demo's wherever a check compares them (a profile's name and
+    plan, a weight, a reply's closing tag), so an answer that computes the demo's values
+    instead of asking the service is wrong, and one that asks is right.
+    """
+
+    seed: bytes = b""
+
+    @classmethod
+    def salted(cls) -> ServiceData:
+        return cls(secrets.token_bytes(16))
+
+    @property
+    def is_demo(self) -> bool:
+        return not self.seed
+
+    def _digest(self, kind: str, key: str) -> bytes:
+        if self.is_demo:
+            return hashlib.sha256(key.encode()).digest()
+        return hmac.new(self.seed, f"{kind}|{key}".encode(), hashlib.sha256).digest()
+
+    def _choice(self, kind: str, key: str, count: int, avoid: int) -> int:
+        """An index below ``count`` drawn from the seed, never ``avoid`` (the demo's)."""
+        drawn = int.from_bytes(self._digest(kind, key)[:4]) % (count - 1)
+        return drawn + 1 if drawn >= avoid else drawn
+
+    def profile_of(self, user_id: int) -> UpstreamProfile | None:
+        """The profile the service holds for ``user_id``, or None when there is none."""
+        if not 1 <= user_id <= KNOWN_USERS:
+            return None
+        first = user_id % len(_FIRST_NAMES)
+        last = (user_id // len(_FIRST_NAMES)) % len(_LAST_NAMES)
+        plan = user_id % len(_PLANS)
+        if not self.is_demo:
+            names = len(_FIRST_NAMES) * len(_LAST_NAMES) * len(_PLANS)
+            demo = (first * len(_LAST_NAMES) + last) * len(_PLANS) + plan
+            drawn = self._choice("profile", str(user_id), names, avoid=demo)
+            drawn, plan = divmod(drawn, len(_PLANS))
+            first, last = divmod(drawn, len(_LAST_NAMES))
+        name = f"{_FIRST_NAMES[first]} {_LAST_NAMES[last]}"
+        return UpstreamProfile(id=user_id, name=name, plan=_PLANS[plan])
+
+    def reply_tokens(self, message: str) -> list[str]:
+        """What the model answers to ``message``, token by token (a word and its spacing)."""
+        reply = f"You said: {message.strip()}" if message.strip() else "You said nothing."
+        if not self.is_demo:
+            # The model's own closing word, which no answer can write without asking it.
+            reply += f" [{self._digest('reply', message).hex()[:10]}]"
+        return re.findall(r"\s*\S+\s*", reply) or [reply]
+
+    def geo_point_of(self, address: str) -> tuple[float, float]:
+        """Where the vendor places ``address``: the same address always gives the same point."""
+        digest = self._digest("geocode", " ".join(address.lower().split()))
+        latitude = int.from_bytes(digest[:4]) / 2**32 * 180 - 90
+        longitude = int.from_bytes(digest[4:8]) / 2**32 * 360 - 180
+        return round(latitude, 6), round(longitude, 6)
+
+    def price_of(self, sku: str, user: str) -> int:
+        """The partner's price for ``user``: a list price with that customer's own discount."""
+        digest = self._digest("price", f"{sku}|{user}")
+        return 500 + int.from_bytes(digest[:2]) % 5000
+
+    @property
+    def sentiment_weights(self) -> dict[str, float]:
+        """The sentiment model's weights, as the model registry hands them out."""
+        if self.is_demo:
+            return dict(_DEMO_SENTIMENT_WEIGHTS)
+        weights = {}
+        for word, demo in _DEMO_SENTIMENT_WEIGHTS.items():
+            sizes = 4 * _WEIGHT_STEPS - _WEIGHT_STEPS // 4 + 1  # 1/4 .. 4 in steps of 1/64
+            avoid = int(abs(demo) * _WEIGHT_STEPS) - _WEIGHT_STEPS // 4
+            size = self._choice("weight", word, sizes, avoid=avoid) + _WEIGHT_STEPS // 4
+            weights[word] = (size if demo > 0 else -size) / _WEIGHT_STEPS
+        return weights
+
+    def sentiment_of(self, text: str) -> float:
+        """The score the model gives ``text``: its words' weights, summed."""
+        weights = self.sentiment_weights
+        return sum(weights.get(word, 0.0) for word in text.lower().split())
 
 
-def build_profile_service() -> FastAPI:
+DEMO_DATA = ServiceData()  # the lessons' demos: stable values, nothing graded on them
+
+
+def build_profile_service(data: Callable[[], ServiceData] = lambda: DEMO_DATA) -> FastAPI:
     service = FastAPI(title="Fake profile service")
 
     @service.get("/profiles/{user_id}")
     async def read_profile(user_id: Annotated[int, PathParam()]) -> UpstreamProfile:
         await asyncio.sleep(PROFILE_LATENCY_SECONDS)
-        profile = profile_of(user_id)
+        profile = data().profile_of(user_id)
         if profile is None:
             raise HTTPException(status_code=404, detail="No such profile")
         return profile
@@ -229,12 +331,6 @@ class ChatCompletionRequest(BaseModel):
     stream: bool = False
 
 
-def reply_tokens(message: str) -> list[str]:
-    """What the fake model answers to ``message``, token by token (a word and its spacing)."""
-    reply = f"You said: {message.strip()}" if message.strip() else "You said nothing."
-    return re.findall(r"\s*\S+\s*", reply) or [reply]
-
-
 def _last_user_message(request: ChatCompletionRequest) -> str:
     for message in reversed(request.messages):
         if message.role == "user":
@@ -242,7 +338,9 @@ def _last_user_message(request: ChatCompletionRequest) -> str:
     return ""
 
 
-def build_llm_service(gates: list[StreamGate] | None = None) -> FastAPI:
+def build_llm_service(
+    gates: list[StreamGate] | None = None, data: Callable[[], ServiceData] = lambda: DEMO_DATA
+) -> FastAPI:
     service = FastAPI(title="Fake OpenAI-compatible LLM")
     waiting = gates if gates is not None else []
 
@@ -252,7 +350,7 @@ def build_llm_service(gates: list[StreamGate] | None = None) -> FastAPI:
         visit = _current_visit.get()
         if visit is not None:
             visit.subject = message
-        tokens = reply_tokens(message)
+        tokens = data().reply_tokens(message)
         completion_id = f"chatcmpl-{zlib.crc32(''.join(tokens).encode()):08x}"
         if not body.stream:
             return {
@@ -302,15 +400,9 @@ async def _sse_chunks(
 # --- the geocoding vendor -----------------------------------------------------------------------
 
 
-def geo_point_of(address: str) -> tuple[float, float]:
-    """Where the vendor places ``address``: the same address always gives the same point."""
-    digest = hashlib.sha256(" ".join(address.lower().split()).encode()).digest()
-    latitude = int.from_bytes(digest[:4]) / 2**32 * 180 - 90
-    longitude = int.from_bytes(digest[4:8]) / 2**32 * 360 - 180
-    return round(latitude, 6), round(longitude, 6)
-
-
-def build_geocoder_service(lookups: Counter[str] | None = None) -> FastAPI:
+def build_geocoder_service(
+    lookups: Counter[str] | None = None, data: Callable[[], ServiceData] = lambda: DEMO_DATA
+) -> FastAPI:
     service = FastAPI(title="Fake geocoding vendor")
     counted = lookups if lookups is not None else Counter()
 
@@ -318,7 +410,7 @@ def build_geocoder_service(lookups: Counter[str] | None = None) -> FastAPI:
     async def geocode(address: Annotated[str, Query(max_length=1000)]) -> dict[str, float]:
         counted[address] += 1
         await asyncio.sleep(GEOCODER_LATENCY_SECONDS)
-        latitude, longitude = geo_point_of(address)
+        latitude, longitude = data().geo_point_of(address)
         return {"lat": latitude, "lon": longitude}
 
     return service
@@ -346,16 +438,12 @@ def build_audit_service(entries: list[AuditRecord] | None = None) -> FastAPI:
 
 # --- the model registry -------------------------------------------------------------------------
 
-# A sentiment model's weights: a word's score, summed over a text. Heavy in real life (hundreds
-# of megabytes); here the registry takes its time instead.
-SENTIMENT_WEIGHTS = {
-    "good": 1.0, "great": 1.5, "love": 2.0, "fine": 0.5, "quick": 0.5,
-    "bad": -1.0, "awful": -1.5, "hate": -2.0, "slow": -0.5, "broken": -1.0,
-}  # fmt: skip
 MODEL_DOWNLOAD_SECONDS = 0.2
 
 
-def build_models_service(downloads: Counter[str] | None = None) -> FastAPI:
+def build_models_service(
+    downloads: Counter[str] | None = None, data: Callable[[], ServiceData] = lambda: DEMO_DATA
+) -> FastAPI:
     service = FastAPI(title="Fake model registry")
     counted = downloads if downloads is not None else Counter()
 
@@ -365,7 +453,7 @@ def build_models_service(downloads: Counter[str] | None = None) -> FastAPI:
             raise HTTPException(status_code=404, detail="No such model")
         counted[name] += 1
         await asyncio.sleep(MODEL_DOWNLOAD_SECONDS)
-        return {"name": name, "weights": SENTIMENT_WEIGHTS}
+        return {"name": name, "weights": data().sentiment_weights}
 
     return service
 
@@ -412,13 +500,10 @@ def build_mailer_service(sent: list[SentMail] | None = None) -> FastAPI:
     return service
 
 
-def price_of(sku: str, user: str) -> int:
-    """The partner's price for ``user``: a list price with that customer's own discount."""
-    digest = hashlib.sha256(f"{sku}|{user}".encode()).digest()
-    return 500 + int.from_bytes(digest[:2]) % 5000
-
-
-def build_pricing_service(lookups: Counter[tuple[str, str]] | None = None) -> FastAPI:
+def build_pricing_service(
+    lookups: Counter[tuple[str, str]] | None = None,
+    data: Callable[[], ServiceData] = lambda: DEMO_DATA,
+) -> FastAPI:
     service = FastAPI(title="Fake pricing partner")
     counted = lookups if lookups is not None else Counter()
 
@@ -428,7 +513,7 @@ def build_pricing_service(lookups: Counter[tuple[str, str]] | None = None) -> Fa
     ) -> dict[str, object]:
         counted[(sku, user)] += 1
         await asyncio.sleep(PRICE_SECONDS)
-        return {"sku": sku, "user": user, "cents": price_of(sku, user)}
+        return {"sku": sku, "user": user, "cents": data().price_of(sku, user)}
 
     return service
 
@@ -439,8 +524,11 @@ def build_pricing_service(lookups: Counter[tuple[str, str]] | None = None) -> Fa
 class FakeServices:
     """Every service, each on its own uvicorn server, in one background thread."""
 
-    def __init__(self, unix_dir: Path | None = None) -> None:
+    def __init__(self, unix_dir: Path | None = None, *, salted: bool = True) -> None:
         self.unix_dir = unix_dir
+        # What the services answer: a secret of this process, drawn anew by every reset.
+        self.salted = salted
+        self.data = ServiceData.salted() if salted else DEMO_DATA
         self.observed = {name: Observed() for name in SERVICES}
         self.stream_gates: list[StreamGate] = []
         self.geocoder_lookups: Counter[str] = Counter()
@@ -471,7 +559,10 @@ class FakeServices:
         return [entry for entry in list(self.audit_entries) if entry.subject == subject]
 
     def reset(self) -> None:
-        """Forget what was observed so far: a new answer is about to be checked."""
+        """Forget what was observed so far, and draw new data: a new answer is about to be
+        checked, and nothing it (or an earlier answer) learned from the services holds."""
+        if self.salted:
+            self.data = ServiceData.salted()
         for observed in self.observed.values():
             observed.reset()
         self.stream_gates.clear()
@@ -484,14 +575,17 @@ class FakeServices:
     # --- life cycle -------------------------------------------------------------------------
 
     def start(self) -> FakeServices:
+        def data() -> ServiceData:  # read per request: a reset draws new data
+            return self.data
+
         builds: dict[str, Callable[[], FastAPI]] = {
-            "profile": build_profile_service,
-            "llm": lambda: build_llm_service(self.stream_gates),
-            "geocoder": lambda: build_geocoder_service(self.geocoder_lookups),
+            "profile": lambda: build_profile_service(data),
+            "llm": lambda: build_llm_service(self.stream_gates, data),
+            "geocoder": lambda: build_geocoder_service(self.geocoder_lookups, data),
             "audit": lambda: build_audit_service(self.audit_entries),
-            "models": lambda: build_models_service(self.model_downloads),
+            "models": lambda: build_models_service(self.model_downloads, data),
             "mailer": lambda: build_mailer_service(self.mails),
-            "pricing": lambda: build_pricing_service(self.price_lookups),
+            "pricing": lambda: build_pricing_service(self.price_lookups, data),
         }
         sockets: dict[str, list[socket.socket]] = {}
         for name in SERVICES:
@@ -589,7 +683,39 @@ _start_lock = threading.Lock()
 
 @cache
 def _local_services() -> FakeServices:
-    return FakeServices().start()
+    """The process's own services, for the lessons' demos: the demo data, never salted."""
+    return FakeServices(salted=False).start()
+
+
+@cache
+def _trusted_set() -> FakeServices:
+    return FakeServices(salted=False).start()
+
+
+# While checks run: the set that trusted code in their process (the reference) talks to.
+_trusted: FakeServices | None = None
+
+
+@contextlib.contextmanager
+def trusted_services_like(learner: FakeServices) -> Iterator[FakeServices]:
+    """Point this process's ``service_url`` at a set of its own that answers with ``learner``'s
+    data (what it observes starts empty), for as long as the block runs.
+
+    The reference runs in the checks' process and finds its services as any code does; its
+    answers must agree with the data the learner's services were salted with this run, and
+    what it does to its services must not count as the learner's.
+    """
+    global _trusted  # noqa: PLW0603 - one redirection per process, for one run of checks
+    with _start_lock:
+        services = _trusted_set()
+        services.reset()
+        services.data = learner.data
+        _trusted = services
+    try:
+        yield services
+    finally:
+        with _start_lock:
+            _trusted = None
 
 
 def service_url(name: str) -> str:
@@ -598,7 +724,7 @@ def service_url(name: str) -> str:
     if configured:
         return configured
     with _start_lock:
-        return _local_services().url(name)
+        return (_trusted or _local_services()).url(name)
 
 
 def profile_service_url() -> str:

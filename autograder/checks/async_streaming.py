@@ -10,7 +10,6 @@ from autograder.engine.checkkit import (
     require,
     rule,
 )
-from workbook.upstreams import reply_tokens
 
 MESSAGE = "stream me a short answer"
 BURST = 6
@@ -20,8 +19,10 @@ HOLD_SECONDS = 1.5  # how long the fake model holds its answer after the first t
 STREAM_TRIES = 2
 
 
-def expected_body(message):
-    events = [f"data: {json.dumps({'token': token})}\n\n" for token in reply_tokens(message)]
+def expected_body(services, message):
+    """The relayed stream of what the model said to ``message`` (in this run's words)."""
+    tokens = services.data.reply_tokens(message)
+    events = [f"data: {json.dumps({'token': token})}\n\n" for token in tokens]
     return "".join(events) + "data: [DONE]\n\n"
 
 
@@ -40,7 +41,7 @@ def test_tokens_are_relayed_without_blocking(learner_client, learner_services, l
     """POST /chat/stream relays the model's tokens without blocking the event loop"""
     response = learner_client.post("/chat/stream", json={"message": MESSAGE})
     expect_status(response, 200, "POST /chat/stream")
-    expected = expected_body(MESSAGE)
+    expected = expected_body(learner_services, MESSAGE)
     require(
         response.text == expected,
         f"POST /chat/stream sent {response.text[:300]!r}; expected {expected[:300]!r}. Keep the "
@@ -88,7 +89,9 @@ def test_the_answer_is_streamed(learner_client, learner_services, learner_report
         "each event as soon as its token arrives."
         + reported_blocking(learner_report, "POST /chat"),
     )
-    require(body == expected_body(MESSAGE), f"POST /chat/stream sent {body[:300]!r}.")
+    require(
+        body == expected_body(learner_services, MESSAGE), f"POST /chat/stream sent {body[:300]!r}."
+    )
 
 
 def _stream_while_held(learner_client, learner_services):

@@ -1,7 +1,6 @@
 import time
 
 from autograder.engine.checkkit import body_of, expect_status, require, rule, show
-from workbook.upstreams import price_of
 
 PRICE_SECONDS = 1.0  # how long the partner's terms say a price is good
 
@@ -12,9 +11,21 @@ def allowed_lookups(started: float) -> int:
     return 1 + int((time.monotonic() - started) // PRICE_SECONDS)
 
 
-def _quote(client, sku, user):
+def _partners_quote(services, sku, user):
+    return {"sku": sku, "cents": services.data.price_of(sku, user)}
+
+
+def _quote(client, sku, user, services):
+    """A quote, which must be the partner's price for that customer (this run's prices: an
+    answer learns them only by asking the partner)."""
     response = client.get(f"/quotes/{sku}", headers={"X-User": user})
     expect_status(response, 200, f"GET /quotes/{sku} as {user}")
+    expected = _partners_quote(services, sku, user)
+    require(
+        body_of(response) == expected,
+        f"GET /quotes/{sku} as {user} answered {show(response)}; the pricing partner's price "
+        f"for {user} is {expected['cents']} cents. Answer with the price the partner gave.",
+    )
     return response
 
 
@@ -29,7 +40,7 @@ def test_the_same_question_is_asked_once(learner_client, learner_services):
     """ten identical quotes in a row ask the pricing partner once"""
     started = time.monotonic()
     for _ in range(10):
-        _quote(learner_client, "TEA-1", "ada")
+        _quote(learner_client, "TEA-1", "ada", learner_services)
     allowed = allowed_lookups(started)
     asked = learner_services.price_lookups[("TEA-1", "ada")]
     require(
@@ -51,8 +62,9 @@ def test_customers_never_get_each_others_prices(learner_client, learner_services
     """two customers asking for one product each get their own price"""
     started = time.monotonic()
     for user in ("grace", "linus", "grace", "linus"):
-        response = _quote(learner_client, "MUG-2", user)
-        expected = price_of("MUG-2", user)
+        response = learner_client.get("/quotes/MUG-2", headers={"X-User": user})
+        expect_status(response, 200, f"GET /quotes/MUG-2 as {user}")
+        expected = learner_services.data.price_of("MUG-2", user)
         require(
             body_of(response) == {"sku": "MUG-2", "cents": expected},
             f"GET /quotes/MUG-2 as {user} answered {show(response)}; {user}'s price is "
@@ -82,14 +94,14 @@ def test_the_cache_is_bounded(learner_client, learner_services):
     for attempt in range(1, FILL_TRIES + 1):
         first = f"FIRST-{attempt}"
         started = time.monotonic()
-        _quote(learner_client, first, "bob")
-        learner_client.concurrently(
+        _quote(learner_client, first, "bob", learner_services)
+        filled, _ = learner_client.concurrently(
             [
                 ("GET", f"/quotes/FILL-{attempt}-{n}", {"headers": {"X-User": "bob"}})
                 for n in range(FILL_PRICES)
             ]
         )
-        _quote(learner_client, first, "bob")
+        _quote(learner_client, first, "bob", learner_services)
         took = time.monotonic() - started
         if took < PRICE_SECONDS:
             break
@@ -98,6 +110,18 @@ def test_the_cache_is_bounded(learner_client, learner_services):
         f"{FILL_TRIES} tries to ask for {FILL_PRICES} prices within a second (while the first "
         f"was still good) took {took:.1f} s each time; this machine is too busy to tell whether "
         "the cache is bounded. Run the check again when it is quieter.",
+    )
+    wrong = [
+        timed.response
+        for n, timed in enumerate(filled)
+        if body_of(timed.response)
+        != _partners_quote(learner_services, f"FILL-{attempt}-{n}", "bob")
+    ]
+    require(
+        not wrong,
+        f"{len(wrong)} of {FILL_PRICES} quotes asked at once were not the partner's price "
+        f"(the first answered {show(wrong[0]) if wrong else ''}). Answer with the price the "
+        "partner gave.",
     )
     asked = learner_services.price_lookups[(first, "bob")]
     require(

@@ -54,6 +54,14 @@ def test_twenty_first_requests_download_once(fresh_app, learner_services):
     again = app.client.post("/sentiment", json={"text": "good"})
     downloaded_after = _downloads(learner_services) - before
     require(statuses == [200], f"{BURST} first requests at once got the statuses {statuses}.")
+    # This run's weights: a score is right only if it came from the downloaded model.
+    expected = {"score": learner_services.data.sentiment_of("great tea")}
+    scored = sorted({str(body_of(t.response)) for t in timed if body_of(t.response) != expected})
+    require(
+        not scored,
+        f"{BURST} first requests at once for 'great tea' answered {', '.join(scored[:3])}; "
+        f"the downloaded model scores it {expected['score']}. Score with the model's weights.",
+    )
     require(
         downloaded == 1,
         f"{BURST} first requests at once downloaded the model {downloaded} times. Load it once, "
@@ -68,12 +76,18 @@ def test_twenty_first_requests_download_once(fresh_app, learner_services):
 
 
 @rule("mandate-3", hint="The scores stay what the model gives: the sum of the words' weights.")
-def test_scores_are_right(learner_client):
+def test_scores_are_right(learner_client, learner_services):
     """POST /sentiment scores a text with the model's weights"""
-    response = learner_client.post("/sentiment", json={"text": "Good tea, awful cake"})
-    expect_status(response, 200, "POST /sentiment")
-    require(
-        body_of(response) == {"score": -0.5},
-        f"POST /sentiment for 'Good tea, awful cake' answered {show(response)}; the model "
-        "scores it -0.5 (good 1.0, awful -1.5).",
-    )
+    weights = learner_services.data.sentiment_weights  # this run's model, as it was downloaded
+    for text in ("Good tea, awful cake", "love", "slow"):
+        response = learner_client.post("/sentiment", json={"text": text})
+        expect_status(response, 200, "POST /sentiment")
+        expected = learner_services.data.sentiment_of(text)
+        used = ", ".join(
+            f"{word} {weights[word]}" for word in text.lower().split() if word in weights
+        )
+        require(
+            body_of(response) == {"score": expected},
+            f"POST /sentiment for {text!r} answered {show(response)}; the model downloaded "
+            f"from the registry scores it {expected} ({used}).",
+        )

@@ -30,7 +30,7 @@ from autograder.engine.checkkit import CheckFailed, fail, require, show
 from autograder.engine.clients import AnswerClient, AnswerGone, CheckTimeout, InProcessClient
 from autograder.engine.results import CheckResult
 from workbook.databases import SHELVES, DatabaseReplaced, LibraryDatabase, create_library
-from workbook.upstreams import FakeServices
+from workbook.upstreams import FakeServices, trusted_services_like
 
 if TYPE_CHECKING:
     from autograder.engine.answers import RunningAnswer
@@ -267,7 +267,12 @@ def reference_database(request: pytest.FixtureRequest) -> Iterator[LibraryDataba
 
 
 @pytest.fixture(scope="session")
-def reference_app(request: pytest.FixtureRequest, reference: Any, reference_database: Any) -> Any:
+def reference_app(
+    request: pytest.FixtureRequest,
+    reference: Any,
+    reference_database: Any,
+    reference_services: FakeServices,  # before the reference's lifespan looks its services up
+) -> Any:
     app = reference.app
     if reference_database is not None:
         # The reference's settings, as the learner's app gets them: its own database, the .env.
@@ -290,11 +295,11 @@ def reference_contract(reference_app: Any) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def reference_services() -> FakeServices:
-    """The services the reference talks to: this process's own (``workbook.upstreams``)."""
-    from workbook.upstreams import _local_services
-
-    return _local_services()
+def reference_services(request: pytest.FixtureRequest) -> Iterator[FakeServices]:
+    """The services the reference talks to: a set in this process of its own, answering with
+    this run's data, the learner's services' (``workbook.upstreams.trusted_services_like``)."""
+    with trusted_services_like(_evidence(request).learner_services) as services:
+        yield services
 
 
 def _first_leaf(error: BaseException) -> BaseException:

@@ -3,9 +3,9 @@ from hypothesis import strategies as st
 
 from autograder.engine.checkkit import ask_both, require, rule, same_answer
 from autograder.engine.proptest import examples
-from workbook.upstreams import SENTIMENT_WEIGHTS
+from workbook.upstreams import SENTIMENT_WORDS
 
-words = st.lists(st.sampled_from([*SENTIMENT_WEIGHTS, "tea", "the", "GOOD"]), max_size=8)
+words = st.lists(st.sampled_from([*SENTIMENT_WORDS, "tea", "the", "GOOD"]), max_size=8)
 
 
 @rule("mandate-3", hint="Any text gets the reference's score.")
