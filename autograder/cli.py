@@ -38,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     verify.add_argument(
         "exercises", nargs="*", help="exercise or lesson ids (default: every exercise)"
     )
+    from autograder.authoring.cli import add_verify_arguments
+
+    add_verify_arguments(verify)  # what runs: author checks, partial fixes, mutants
 
     commands.add_parser("build-lessons", help="regenerate lessons/*.ipynb from lessons/src")
     bench = commands.add_parser(
@@ -130,7 +133,6 @@ def _record_progress(result: ExerciseResult) -> None:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from autograder.authoring.verify import verify_exercise
     from autograder.learner.progress_store import UnknownExercise, known_exercise
 
     loaded = registry.load()
@@ -146,13 +148,9 @@ def _verify(args: argparse.Namespace) -> int:
         except UnknownExercise as error:
             print(error, file=sys.stderr)
             return 2
-    problems = 0
-    for exercise_id in ids:
-        report = verify_exercise(loaded.exercise(exercise_id))
-        print(report.render())
-        problems += len(report.problems)
-    print(f"{len(ids)} exercises verified, {problems} problems")
-    return 0 if problems == 0 else 1
+    from autograder.authoring.cli import run_verify
+
+    return run_verify(args, ids)
 
 
 def _build_lessons(args: argparse.Namespace) -> int:

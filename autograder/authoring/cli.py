@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+from autograder import registry
 from autograder.registry import project_root
 
 
@@ -47,3 +48,83 @@ def _handouts(args: argparse.Namespace) -> int:
         print(f"wrote {path}")
     print(f"{len(html_paths)} handouts in {time.perf_counter() - started:.1f} s")
     return 0
+
+
+# --- `python -m autograder verify`: its flags, and the run (the command is declared in
+# autograder/cli.py, which resolves the exercise ids) ---------------------------------------
+
+
+def add_verify_arguments(verify: argparse.ArgumentParser) -> None:
+    from autograder.authoring.trials import DEFAULT_JOBS, DEFAULT_TIME_LIMIT_SECONDS
+
+    what = verify.add_mutually_exclusive_group()
+    what.add_argument(
+        "--skip-mutants",
+        action="store_true",
+        help="the author checks and the partial fixes, not the mutants (the quick run)",
+    )
+    what.add_argument(
+        "--partial-only",
+        action="store_true",
+        help="only the partial fixes (the starter-to-reference diff, one step left out or in)",
+    )
+    what.add_argument(
+        "--mutants-only", action="store_true", help="only the mutants of the references"
+    )
+    verify.add_argument(
+        "--jobs",
+        type=int,
+        default=DEFAULT_JOBS,
+        help=f"processes checking generated answers at once (default: {DEFAULT_JOBS})",
+    )
+    verify.add_argument(
+        "--time-limit",
+        type=float,
+        default=DEFAULT_TIME_LIMIT_SECONDS,
+        help="seconds one generated answer's checks may take; past it, it counts as failing "
+        f"(default: {DEFAULT_TIME_LIMIT_SECONDS:g})",
+    )
+
+
+def run_verify(args: argparse.Namespace, exercise_ids: list[str]) -> int:
+    from autograder.authoring.reviewed import ReviewedFileError
+    from autograder.authoring.verify import (
+        VerifyReport,
+        generated_report,
+        judge_generated,
+        mutation_score,
+        verify_exercise,
+    )
+
+    if args.jobs < 1 or args.time_limit <= 0:
+        print("--jobs must be at least 1 and --time-limit above 0.", file=sys.stderr)
+        return 2
+    classic = not (args.partial_only or args.mutants_only)
+    partial = not args.mutants_only
+    mutants = not (args.skip_mutants or args.partial_only)
+    loaded = registry.load()
+    exercises = [loaded.exercise(exercise_id) for exercise_id in exercise_ids]
+    try:
+        generated = [generated_report(e, partial=partial, mutants=mutants) for e in exercises]
+    except (ReviewedFileError, ValueError) as error:
+        print(f"verify could not start: {error}", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    # The author checks of every exercise first (in this process), then the generated answers
+    # (in worker processes): each exercise's block is printed once both are in.
+    classic_reports = {
+        e.id: verify_exercise(e) if classic else VerifyReport(e) for e in exercises
+    }
+    problems = 0
+    for report in judge_generated(generated, jobs=args.jobs, time_limit=args.time_limit):
+        block = classic_reports[report.exercise.id]
+        notes, more_problems = report.lines()
+        block.notes.extend(notes)
+        block.problems.extend(more_problems)
+        print(block.render(), flush=True)
+        problems += len(block.problems)
+    print(f"{len(exercises)} exercises verified, {problems} problems")
+    if mutants:
+        print(mutation_score(generated))
+    print(f"({time.perf_counter() - started:.0f} s)", file=sys.stderr)
+    return 0 if problems == 0 else 1
