@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import resource
 import secrets
 import signal
 import subprocess
@@ -34,6 +35,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from autograder.classroom import cgroups
+from autograder.classroom.checker_confinement import confine_checker
 from autograder.classroom.sandbox import UNCONFINED_NOTE, BubblewrapLauncher
 from autograder.engine.answers import AnswerHost, Launcher, PlainLauncher
 from autograder.engine.results import CheckResult, ExerciseResult
@@ -64,7 +67,15 @@ PRELOAD = [
 @dataclass(frozen=True)
 class Limits:
     seconds: float = 30.0
-    memory_mb: int = 2048
+    memory_mb: int = 2048  # each answer process's address space
+    # The checker's own memory (its cgroup; its address space where there is no cgroup): a
+    # checker normally peaks at 0.15 to 0.3 GiB, so an answer that makes it inflate a body or
+    # hold endless data costs that checker its grade, and nobody else anything.
+    checker_memory_mb: int = 1024
+    checker_address_space_mb: int = 4096  # RLIMIT_AS fallback: threads reserve much unused
+
+    def checker_share(self) -> cgroups.Share:
+        return cgroups.Share(cpu_weight=100, memory_mb=self.checker_memory_mb, max_processes=512)
 
 
 @dataclass(frozen=True)
@@ -170,8 +181,9 @@ def _in_forked_process(
 ) -> Outcome:
     context = _fork_context()
     receiver, sender = context.Pipe(duplex=False)
+    group = cgroups.new_group("checker", limits.checker_share())
     job = {"exercise": exercise_id, "source": source, "limits": asdict(limits),
-           "host": asdict(handle)}  # fmt: skip
+           "host": asdict(handle), "cgroup": _procs_files(group)}  # fmt: skip
     process = context.Process(
         target=_forked_main,
         args=(sender, json.dumps(job)),
@@ -194,6 +206,8 @@ def _in_forked_process(
         if process.is_alive():
             process.kill()
         process.join(5)
+        if group is not None:
+            group.remove()  # with anything the checker started that is still there
 
 
 _main_module_lock = threading.Lock()  # local workers start processes from several threads
@@ -220,8 +234,9 @@ def _main_script_hidden() -> Iterator[None]:
 def _in_new_interpreter(
     exercise_id: str, source: str, limits: Limits, handle: HostHandle
 ) -> Outcome:
+    group = cgroups.new_group("checker", limits.checker_share())
     job = json.dumps({"exercise": exercise_id, "source": source, "limits": asdict(limits),
-                      "host": asdict(handle)})  # fmt: skip
+                      "host": asdict(handle), "cgroup": _procs_files(group)})  # fmt: skip
     try:
         finished = subprocess.run(
             [sys.executable, "-m", "autograder.classroom.checker"],
@@ -233,6 +248,9 @@ def _in_new_interpreter(
         )
     except subprocess.TimeoutExpired:
         return ("timeout", "")
+    finally:
+        if group is not None:
+            group.remove()
     try:
         return _parse_outcome(finished.stdout.encode())
     except ValueError:
@@ -289,8 +307,32 @@ def _result_from(exercise_id: str, outcome: Outcome, limits: Limits) -> Exercise
 # --- the checker's side ---------------------------------------------------------------------------
 
 
+def _procs_files(group: cgroups.Group | None) -> list[str]:
+    return [str(path) for path in group.procs_files] if group is not None else []
+
+
+def _confine_resources(job: dict[str, Any]) -> None:
+    """Join the cgroup the grader made for this checker (before anything else runs here), or,
+    without one, bound this process's address space."""
+    joined = False
+    for procs in job.get("cgroup", []):
+        try:
+            Path(procs).write_text(f"{os.getpid()}\n")
+            joined = True
+        except OSError:
+            joined = False
+            break
+    if not joined:
+        limit = Limits(**job["limits"]).checker_address_space_mb * 1024 * 1024
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard == resource.RLIM_INFINITY or limit < hard:
+            resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
 def _forked_main(sender: Connection, job: str) -> None:
-    outcome = _check_here(json.loads(job))
+    job_data = json.loads(job)
+    _confine_resources(job_data)
+    outcome = _check_here(job_data)
     sender.send_bytes(json.dumps(outcome).encode())
     sender.close()
     # Threads (the fake services, the reference's loop) may never stop; the result is sent.
@@ -303,6 +345,8 @@ def _check_here(job: dict[str, Any]) -> Outcome:
 
     # The checks' own settings are fixed before any answer runs, and no answer runs here.
     handle = HostHandle(**job["host"])
+    # First, while this process has one thread: the view and network it may use for checking.
+    confinement = confine_checker(Path(handle.directory)) if handle.confined else None
     limits = Limits(**job["limits"])
     host = AnswerHost.attach(Path(handle.directory), handle.launcher())
     unix_dir = Path(handle.upstream_dir) / secrets.token_hex(4) if handle.confined else None
@@ -316,6 +360,8 @@ def _check_here(job: dict[str, Any]) -> Outcome:
             services=services,
             memory_mb=limits.memory_mb,
         )
+        if confinement is not None and confinement.note():
+            result.notes.append(confinement.note())
     except BaseException as error:  # every failure becomes a reported reason
         return ("error", f"{type(error).__name__}: {error}")
     return ("result", result.to_json(include_tracebacks=False))
@@ -324,6 +370,7 @@ def _check_here(job: dict[str, Any]) -> Outcome:
 def _new_interpreter_main() -> None:
     """``python -m autograder.classroom.checker``: check the job on stdin, print the outcome."""
     job = json.loads(sys.stdin.read())
+    _confine_resources(job)
     result_channel = os.fdopen(os.dup(1), "w")
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
