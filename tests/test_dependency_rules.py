@@ -151,23 +151,212 @@ ROUTES = HEADER + textwrap.dedent("""
 """)
 
 
+def reached(source: str, method: str, path: str) -> set[str] | None:
+    reading = route_dependencies(source, method, path)
+    if reading is None:
+        return None
+    assert not reading.unread, reading.unread  # every dependency here can be read
+    return set(reading.reached)
+
+
 def test_a_dependency_is_reached_through_a_class_an_alias_and_another_dependency():
-    assert route_dependencies(ROUTES, "GET", "/books") == {"Books", "get_db", "get_settings"}
-    assert route_dependencies(ROUTES, "GET", "/about") == set()
+    assert reached(ROUTES, "GET", "/books") == {"Books", "get_db", "get_settings"}
+    assert reached(ROUTES, "GET", "/about") == set()
 
 
 def test_decorator_and_router_dependencies_count_with_the_routers_prefixes():
-    assert route_dependencies(ROUTES, "POST", "/ping") == {"get_settings"}
-    assert route_dependencies(ROUTES, "GET", "/admin/members") == {
+    assert reached(ROUTES, "POST", "/ping") == {"get_settings"}
+    assert reached(ROUTES, "GET", "/admin/members") == {
         "require_librarian",
         "current_member",
         "get_db",
         "get_settings",
     }
-    assert "current_member" in route_dependencies(ROUTES, "GET", "/staff/desk")
+    assert "current_member" in reached(ROUTES, "GET", "/staff/desk")
 
 
-def test_a_route_the_code_does_not_declare_with_a_decorator_is_not_found():
+def test_a_route_added_with_add_api_route_is_read_too():
+    assert reached(ROUTES, "GET", "/added") == set()
+
+
+def test_a_route_the_code_does_not_declare_is_not_found():
     assert route_dependencies(ROUTES, "GET", "/ping") is None  # declared for POST only
-    assert route_dependencies(ROUTES, "GET", "/added") is None
+    assert route_dependencies(ROUTES, "GET", "/nowhere") is None
     assert route_dependencies("def broken(:", "GET", "/") is None
+
+
+MEMBERS = HEADER + textwrap.dedent("""
+    from dataclasses import dataclass
+    from functools import partial
+    from fastapi import APIRouter, Security
+    from fastapi import Depends as Needs
+    from fastapi.security import HTTPBearer
+
+    bearer = HTTPBearer()
+
+    async def get_db(): ...
+    async def current_member(credentials=Depends(bearer)): ...
+""")
+
+
+def test_a_dependency_made_by_a_factory_is_followed_into_the_function_it_makes():
+    source = MEMBERS + textwrap.dedent("""
+        def require_role(role: str):
+            async def checker(member: Annotated[object, Depends(current_member)]):
+                return member
+            return checker
+
+        @app.get("/shelves", dependencies=[Depends(require_role("librarian"))])
+        async def shelves(): ...
+
+        librarian_only = require_role("librarian")
+
+        @app.get("/stock")
+        async def stock(member: Annotated[object, Depends(librarian_only)]): ...
+    """)
+    assert {"require_role", "checker", "current_member", "bearer"} <= reached(
+        source, "GET", "/shelves"
+    )
+    assert "current_member" in reached(source, "GET", "/stock")
+
+
+def test_a_factory_that_is_handed_the_dependency_passes_it_on():
+    source = MEMBERS + textwrap.dedent("""
+        def needing(dependency):
+            def wrapped(value=Depends(dependency)):
+                return value
+            return wrapped
+
+        def needs(dependency):
+            return Depends(dependency)
+
+        @app.get("/a")
+        async def a(member=Depends(needing(current_member))): ...
+
+        @app.get("/b")
+        async def b(member: Annotated[object, needs(current_member)]): ...
+
+        @app.get("/c")
+        async def c(member=needs(current_member)): ...
+    """)
+    for path in ("/a", "/b", "/c"):
+        assert "current_member" in reached(source, "GET", path), path
+
+
+def test_security_an_imported_alias_a_string_annotation_and_nested_annotated():
+    source = MEMBERS + textwrap.dedent("""
+        Member = Annotated[object, Security(current_member, scopes=["me"])]
+        Librarian: TypeAlias = Annotated[Member, Needs()]
+
+        @app.get("/me")
+        async def me(member: "Member"): ...
+
+        @app.get("/me/loans")
+        async def loans(member=Security(dependency=current_member)): ...
+
+        @app.get("/last-marker-wins")
+        async def last(member: Annotated[Member, Depends(get_db)]): ...
+    """)
+    assert "current_member" in reached(source, "GET", "/me")
+    assert "current_member" in reached(source, "GET", "/me/loans")
+    # FastAPI uses the last marker of a flattened Annotated: get_db, not current_member.
+    assert reached(source, "GET", "/last-marker-wins") == {"get_db"}
+
+
+def test_classes_instances_partial_and_lambda_dependencies():
+    source = MEMBERS + textwrap.dedent("""
+        class RoleChecker:
+            def __init__(self, role: str):
+                self.role = role
+
+            async def __call__(self, member=Depends(current_member)):
+                return member
+
+        class Base:
+            def __init__(self, member=Depends(current_member)): ...
+
+        class Derived(Base):
+            pass
+
+        @dataclass
+        class Query:
+            member: Annotated[object, Depends(current_member)]
+
+        def with_role(role, member=Depends(current_member)): ...
+
+        @app.get("/instance", dependencies=[Depends(RoleChecker("librarian"))])
+        async def instance(): ...
+
+        @app.get("/inherited")
+        async def inherited(value: Annotated[Derived, Depends()]): ...
+
+        @app.get("/fields")
+        async def fields(value: Annotated[Query, Depends()]): ...
+
+        @app.get("/partial")
+        async def with_partial(value=Depends(partial(with_role, "librarian"))): ...
+
+        @app.get("/lambda")
+        async def with_lambda(value=Depends(lambda member=Depends(current_member): member)): ...
+    """)
+    for path in ("/instance", "/inherited", "/fields", "/partial", "/lambda"):
+        assert "current_member" in reached(source, "GET", path), path
+
+
+def test_routers_nested_at_any_depth_add_up_their_prefixes_and_dependencies():
+    source = MEMBERS + textwrap.dedent("""
+        ADMIN = "/admin"
+
+        def create_app():
+            app = FastAPI(dependencies=[Depends(get_db)])
+            admin = APIRouter(prefix=ADMIN, dependencies=[Security(current_member)])
+            members = APIRouter(prefix="/members")
+            loans = APIRouter()
+
+            @loans.get("/{loan_id}")
+            async def loan(loan_id: int): ...
+
+            @members.get("")
+            async def members_list(): ...
+
+            members.include_router(loans, prefix="/loans")
+            admin.include_router(members)
+            app.include_router(admin, prefix="/v1")
+            return app
+
+        def made_router():
+            router = APIRouter(prefix="/made")
+
+            @router.get("/here")
+            async def here(): ...
+
+            return router
+
+        app.include_router(made_router())
+        get = app.router.get
+
+        @get("/aliased")
+        async def aliased(member=Depends(current_member)): ...
+    """)
+    assert reached(source, "GET", "/v1/admin/members") >= {"current_member", "get_db"}
+    assert reached(source, "GET", "/v1/admin/members/loans/{loan_id}") >= {"current_member"}
+    assert route_dependencies(source, "GET", "/admin/members") is None  # it is under /v1
+    assert reached(source, "GET", "/made/here") == set()
+    assert "current_member" in reached(source, "GET", "/aliased")
+
+
+def test_what_the_reading_cannot_follow_leaves_the_verdict_to_behaviour():
+    source = MEMBERS + textwrap.dedent("""
+        from somewhere import registry
+
+        @app.get("/looked-up")
+        async def looked_up(member=Depends(registry["member"])): ...
+
+        @app.get("/plain")
+        async def plain(member=Depends(bearer)): ...
+    """)
+    looked_up = route_dependencies(source, "GET", "/looked-up")
+    assert looked_up is not None and looked_up.unread
+    assert looked_up.asks_for("current_member") is None
+    plain = route_dependencies(source, "GET", "/plain")
+    assert plain is not None and plain.asks_for("current_member") is False

@@ -487,14 +487,55 @@ def _source_of(node: ast.AST, limit: int = 60) -> str:
 
 
 # --- which dependencies a route reaches -----------------------------------------------------------
+#
+# No linter or library reads FastAPI's dependency graph from source (FastAPI builds it from live
+# objects, which exist only in the answer's process), so this is a small reader of our own. It
+# follows what FastAPI follows: parameters' `Depends`/`Security` (in a default, in `Annotated`,
+# through aliases, nested `Annotated` and helpers that return a marker), dependencies made by
+# factories (`require_role("librarian")`), classes (their `__init__` or fields) and instances
+# (`__call__`), `functools.partial`, lambdas, and the `dependencies=` of decorators, routers,
+# `include_router` and the app, with routers nested at any depth and their prefixes added up.
+# What it cannot follow it names (``unread``): there, the behaviour decides.
 
 DEPENDENCY_MARKERS = {"Depends", "Security"}
+# Markers FastAPI reads in `Annotated[...]`; the last of them is the one that counts.
+FASTAPI_PARAMETERS = DEPENDENCY_MARKERS | {
+    "Query",
+    "Path",
+    "Body",
+    "Header",
+    "Cookie",
+    "Form",
+    "File",
+}
+ROUTER_CLASSES = {"FastAPI", "APIRouter"}
+MAX_FOLLOW_DEPTH = 40
+
+Env = dict[str, tuple[ast.expr, "Env"]]
+RouterKey = tuple[int, str]  # (the function it is bound in, 0 for the module; its name)
 
 
-def route_dependencies(source: str, method: str, path: str) -> set[str] | None:
-    """Every dependency the route ``method path`` reaches, read from the code: its parameters'
-    ``Depends``/``Security`` (direct, through an ``Annotated`` alias, or ``Depends()`` on a
-    class), those of its decorator, of its router, and theirs in turn. None: no such route.
+@dataclass(frozen=True)
+class RouteReading:
+    """What the code shows a route asks for: the dependencies reached (functions and classes by
+    name, factories as the factory's name) and what the reading could not follow."""
+
+    reached: frozenset[str]
+    unread: tuple[str, ...] = ()
+
+    def asks_for(self, dependency: str) -> bool | None:
+        """True or False when the code decides it; None when the reading cannot tell."""
+        if dependency in self.reached:
+            return True
+        return None if self.unread else False
+
+
+def route_dependencies(source: str, method: str, path: str) -> RouteReading | None:
+    """Every dependency the route ``method path`` reaches, read from the code (see above).
+
+    None: the code declares no such route in a way the reading can place (a decorator or
+    ``add_api_route`` on the app or on a router included into it); behaviour decides then.
+    Declared more than once, a dependency counts as reached only if every declaration reaches it.
 
     What an app does when a dependency is overridden happens in its own process, where an
     answer could imitate it; whether the route asks for the dependency at all is read here.
@@ -503,147 +544,570 @@ def route_dependencies(source: str, method: str, path: str) -> set[str] | None:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
-    aliases: dict[str, set[str]] = {}
-    lists: dict[str, set[str]] = {}  # `Librarian = [Depends(require_librarian)]`
-    # A router's (or the app's) prefix and dependencies, from its constructor and include_router
-    routers: dict[str, tuple[str, set[str]]] = {}
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            name = _called_name(node.targets[0])
-            if isinstance(node.value, ast.Subscript):
-                aliases[name] = _annotation_dependencies(node.value, {})
-            elif isinstance(node.value, ast.List | ast.Tuple):
-                lists[name] = _listed_dependencies(node.value, {})
-            elif isinstance(node.value, ast.Call):
-                routers[name] = (
-                    _constant(_keyword(node.value, "prefix")),
-                    _listed_dependencies(_keyword(node.value, "dependencies"), lists),
+    try:
+        reader = _DependencyReader(tree)
+        declarations = reader.routes(method.upper(), path)
+        if not declarations:
+            return None
+        readings = [reader.reach(starts, unread) for starts, unread in declarations]
+    except RecursionError:
+        return None
+    reached = frozenset.intersection(*(reading.reached for reading in readings))
+    unread = tuple(dict.fromkeys(item for reading in readings for item in reading.unread))
+    return RouteReading(reached, unread)
+
+
+class _DependencyReader:
+    def __init__(self, tree: ast.Module) -> None:
+        self.functions: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]] = {}
+        self.classes: dict[str, list[ast.ClassDef]] = {}
+        self.bindings: dict[str, list[ast.expr]] = {}
+        self.imported: dict[str, str] = {}  # local name -> the imported name
+        self.tree = tree
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                self.functions.setdefault(node.name, []).append(node)
+            elif isinstance(node, ast.ClassDef):
+                self.classes.setdefault(node.name, []).append(node)
+            elif isinstance(node, ast.Assign):
+                for target in node.targets:
+                    if isinstance(target, ast.Name):
+                        self.bindings.setdefault(target.id, []).append(node.value)
+            elif isinstance(node, ast.AnnAssign) and node.value is not None:
+                if isinstance(node.target, ast.Name):
+                    self.bindings.setdefault(node.target.id, []).append(node.value)
+            elif isinstance(node, ast.Import | ast.ImportFrom):
+                for alias in node.names:
+                    local = alias.asname or alias.name.split(".")[0]
+                    self.imported[local] = alias.name.rsplit(".", 1)[-1]
+            elif type(node).__name__ == "TypeAlias":  # `type X = ...` (Python 3.12)
+                name = getattr(node, "name", None)
+                if isinstance(name, ast.Name):
+                    self.bindings.setdefault(name.id, []).append(node.value)  # type: ignore[attr-defined]
+        self.reached: set[str] = set()
+        self.unread: list[str] = []
+        self._seen: set[tuple[int, frozenset[tuple[str, int]]]] = set()
+        self._router_table: tuple[dict, dict] | None = None
+        self._scopes: dict[int, int] = {}  # id(node) -> id of the function it is in (0: module)
+        self._parent_scopes: dict[int, int] = {}
+        self._mark_scopes(tree, 0)
+
+    # --- names ------------------------------------------------------------------------------
+
+    def _original(self, node: ast.expr, depth: int = 0) -> str:
+        """The name a callee stands for, through import aliases and `D = Depends` assignments."""
+        name = _called_name(node)
+        if isinstance(node, ast.Name) and depth < 5:
+            if name in self.imported:
+                return self.imported[name]
+            values = self.bindings.get(name, [])
+            if len(values) == 1 and isinstance(values[0], ast.Name | ast.Attribute):
+                return self._original(values[0], depth + 1)
+        return name
+
+    def _is_marker(self, node: ast.expr) -> bool:
+        return isinstance(node, ast.Call) and self._original(node.func) in DEPENDENCY_MARKERS
+
+    def _constant_text(self, node: ast.expr | None, depth: int = 0) -> str | None:
+        """A string the code spells out: a literal, a constant's name, `+` or f-strings of them."""
+        if node is None or depth > 10:
+            return None
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return node.value
+        if isinstance(node, ast.Name):
+            values = self.bindings.get(node.id, [])
+            return self._constant_text(values[0], depth + 1) if len(values) == 1 else None
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            left = self._constant_text(node.left, depth + 1)
+            right = self._constant_text(node.right, depth + 1)
+            return left + right if left is not None and right is not None else None
+        if isinstance(node, ast.JoinedStr):
+            parts = []
+            for value in node.values:
+                inner = value.value if isinstance(value, ast.FormattedValue) else value
+                text = self._constant_text(inner, depth + 1)
+                if text is None:
+                    return None
+                parts.append(text)
+            return "".join(parts)
+        return None
+
+    # --- routes and routers -----------------------------------------------------------------
+
+    def routes(self, method: str, path: str) -> list[tuple[list[tuple[ast.expr, Env]], list[str]]]:
+        """For each declaration of ``method path``: where its dependencies start, and what the
+        reading could not follow on the way to it."""
+        found = []
+        for receiver, verb_call, endpoint in self._declarations():
+            verb = verb_call.func.attr if isinstance(verb_call.func, ast.Attribute) else ""
+            if verb in HTTP_METHODS:
+                methods = [verb.upper()]
+            elif verb in ("api_route", "add_api_route"):
+                methods = _methods_keyword(verb_call) or ["GET"]
+            else:
+                continue
+            if method not in methods:
+                continue
+            own_path = self._constant_text(
+                verb_call.args[0] if verb_call.args else _keyword(verb_call, "path")
+            )
+            if own_path is None:
+                continue
+            for prefix, chain_dependencies in self._placements(receiver):
+                if prefix + own_path != path:
+                    continue
+                self.unread = []
+                listed = [*chain_dependencies, _keyword(verb_call, "dependencies")]
+                starts: list[tuple[ast.expr, Env]] = [
+                    (marker, {}) for each in listed for marker in self._listed(each)
+                ]
+                starts.append((endpoint, {}))
+                found.append((starts, self.unread))
+        return found
+
+    def _declarations(self) -> list[tuple[RouterKey | None, ast.Call, ast.expr]]:
+        """(router, the call that declares the route, the endpoint) for every route."""
+        declared = []
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                for decorator in node.decorator_list:
+                    call = self._route_call(decorator)
+                    if call is not None:
+                        assert isinstance(call.func, ast.Attribute)
+                        # Where `router.get` is written: at the decorator, or at its alias.
+                        router = self._router_key(call.func.value, self._scope_of(call.func))
+                        declared.append((router, call, ast.Name(id=node.name)))
+            elif (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "add_api_route"
+            ):
+                endpoint = node.args[1] if len(node.args) > 1 else _keyword(node, "endpoint")
+                if endpoint is not None:
+                    router = self._router_key(node.func.value, self._scope_of(node))
+                    declared.append((router, node, endpoint))
+        return declared
+
+    def _route_call(self, decorator: ast.expr) -> ast.Call | None:
+        """`@router.get(...)`, or `get = router.get` then `@get(...)`, as `router.get(...)`."""
+        if not isinstance(decorator, ast.Call):
+            return None
+        if isinstance(decorator.func, ast.Attribute):
+            return decorator
+        if isinstance(decorator.func, ast.Name):
+            values = self.bindings.get(decorator.func.id, [])
+            if len(values) == 1 and isinstance(values[0], ast.Attribute):
+                return ast.Call(func=values[0], args=decorator.args, keywords=decorator.keywords)
+        return None
+
+    # Names are looked up as Python does: in the function that uses them, then outwards.
+
+    def _scope_of(self, node: ast.AST) -> int:
+        return self._scopes.get(id(node), 0)
+
+    def _mark_scopes(self, node: ast.AST, scope: int) -> None:
+        for child in ast.iter_child_nodes(node):
+            self._scopes[id(child)] = scope
+            inner = scope
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+                inner = id(child)
+                self._parent_scopes[inner] = scope
+            self._mark_scopes(child, inner)
+
+    def _router_key(self, node: ast.expr, scope: int) -> RouterKey | None:
+        if isinstance(node, ast.Attribute) and node.attr == "router":  # app.router is the app's
+            node = node.value
+        if not isinstance(node, ast.Name):
+            return None
+        routers = self._router_table_or_build()[0]
+        while True:
+            if (scope, node.id) in routers:
+                return (scope, node.id)
+            if scope == 0:
+                return None
+            scope = self._parent_scopes.get(scope, 0)
+
+    def _router_table_or_build(self) -> tuple[dict, dict]:
+        if self._router_table is None:
+            self._router_table = (self._routers(), {})
+            self._router_table = (self._router_table[0], self._inclusions())
+        return self._router_table
+
+    def _routers(self) -> dict[RouterKey, tuple[str | None, ast.expr | None, bool]]:
+        """Each router (and app), by where it is bound: its prefix (None: not spelled out), its
+        `dependencies=`, and whether it is an app."""
+        routers = {}
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Assign):
+                targets, value = node.targets, node.value
+            elif isinstance(node, ast.AnnAssign) and node.value is not None:
+                targets, value = [node.target], node.value
+            else:
+                continue
+            if not (isinstance(value, ast.Call) and self._original(value.func) in ROUTER_CLASSES):
+                continue
+            prefix = _keyword(value, "prefix")
+            described = (
+                self._constant_text(prefix) if prefix is not None else "",
+                _keyword(value, "dependencies"),
+                self._original(value.func) == "FastAPI",
+            )
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    routers[(self._scope_of(node), target.id)] = described
+        return routers
+
+    def _inclusions(self) -> dict[RouterKey, list[tuple[RouterKey, str | None, ast.expr | None]]]:
+        """child router -> (parent, the prefix and dependencies `include_router` adds)."""
+        parents: dict[RouterKey, list[tuple[RouterKey, str | None, ast.expr | None]]] = {}
+        for node in ast.walk(self.tree):
+            if not (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "include_router"
+                and node.args
+            ):
+                continue
+            scope = self._scope_of(node)
+            parent = self._router_key(node.func.value, scope)
+            if parent is None:
+                continue
+            prefix = _keyword(node, "prefix")
+            added = self._constant_text(prefix) if prefix is not None else ""
+            for child in self._routers_given(node.args[0], scope, 0):
+                parents.setdefault(child, []).append(
+                    (parent, added, _keyword(node, "dependencies"))
                 )
-    for node in ast.walk(tree):
-        if (
-            isinstance(node, ast.Call)
-            and _called_name(node.func) == "include_router"
-            and node.args
-            and _called_name(node.args[0]) in routers
-        ):
-            name = _called_name(node.args[0])
-            prefix, listed = routers[name]
-            routers[name] = (
-                _constant(_keyword(node, "prefix")) + prefix,
-                listed | _listed_dependencies(_keyword(node, "dependencies"), lists),
-            )
-    definitions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            definitions.setdefault(node.name, node)
+        return parents
 
-    def direct(name: str) -> set[str]:
-        node = definitions.get(name)
-        if isinstance(node, ast.ClassDef):
-            init = next(
-                (
-                    item
-                    for item in node.body
-                    if isinstance(item, ast.FunctionDef) and item.name == "__init__"
-                ),
-                None,
-            )
-            return _parameter_dependencies(init, aliases) if init is not None else set()
-        return _parameter_dependencies(node, aliases) if node is not None else set()
+    def _routers_given(self, node: ast.expr, scope: int, depth: int) -> list[RouterKey]:
+        """A router given to include_router: by name, or made and returned by a function."""
+        if depth > 10:
+            return []
+        if isinstance(node, ast.Name):
+            key = self._router_key(node, scope)
+            if key is not None:
+                return [key]
+            return [
+                found
+                for value in self.bindings.get(node.id, [])
+                for found in self._routers_given(value, self._scope_of(value), depth + 1)
+            ]
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            return [
+                found
+                for function in self.functions.get(node.func.id, [])
+                for returned in _returns(function)
+                for found in self._routers_given(returned, id(function), depth + 1)
+            ]
+        return []
 
-    def closure(start: set[str]) -> set[str]:
-        reached, pending = set(), list(start)
+    def _placements(self, router: RouterKey | None) -> list[tuple[str, list[ast.expr | None]]]:
+        """Every (full prefix, `dependencies=` on the way) under which ``router`` is served.
+
+        A prefix the code does not spell out places nothing: such a route is not found.
+        """
+        routers, parents = self._router_table_or_build()
+
+        def walk(
+            key: RouterKey, visiting: frozenset[RouterKey]
+        ) -> list[tuple[str, list[ast.expr | None]]]:
+            if key not in routers or key in visiting:
+                return []
+            own_prefix, own_dependencies, is_app = routers[key]
+            if own_prefix is None:
+                return []
+            if is_app:
+                return [(own_prefix, [own_dependencies])]
+            placed = []
+            for parent, added, included_dependencies in parents.get(key, []):
+                if added is None:
+                    continue
+                for prefix, dependencies in walk(parent, visiting | {key}):
+                    placed.append(
+                        (
+                            prefix + added + own_prefix,
+                            [*dependencies, included_dependencies, own_dependencies],
+                        )
+                    )
+            return placed
+
+        return walk(router, frozenset()) if router is not None else []
+
+    def _listed(self, listed: ast.expr | None, depth: int = 0) -> list[ast.expr]:
+        """The markers in a `dependencies=` value: a list, a tuple, a name for one, or `+`."""
+        if listed is None or depth > 10:
+            return []
+        if isinstance(listed, ast.Name):
+            return [m for v in self.bindings.get(listed.id, []) for m in self._listed(v, depth + 1)]
+        if isinstance(listed, ast.BinOp) and isinstance(listed.op, ast.Add):
+            return self._listed(listed.left, depth + 1) + self._listed(listed.right, depth + 1)
+        if isinstance(listed, ast.List | ast.Tuple):
+            found: list[ast.expr] = []
+            for item in listed.elts:
+                if isinstance(item, ast.Starred):
+                    found += self._listed(item.value, depth + 1)
+                else:
+                    found.append(item)
+            return found
+        self.unread.append(f"`dependencies={_source_of(listed)}`")
+        return []
+
+    # --- following dependencies -------------------------------------------------------------
+
+    def reach(self, starts: list[tuple[ast.expr, Env]], unread: list[str]) -> RouteReading:
+        """Everything reached from a route's endpoint and its listed markers."""
+        self.reached, self.unread, self._seen = set(), list(unread), set()
+        endpoint, env = starts[-1]
+        for marker, marker_env in starts[:-1]:
+            self._marker_or_helper(marker, None, marker_env, 0)
+        self._callable(endpoint, env, 0, record=False)
+        reading = RouteReading(frozenset(self.reached), tuple(self.unread))
+        self.unread = []
+        return reading
+
+    def _callable(self, node: ast.expr, env: Env, depth: int, record: bool = True) -> None:
+        """Follow what calling ``node`` as a dependency asks for."""
+        if depth > MAX_FOLLOW_DEPTH:
+            self.unread.append(f"`{_source_of(node)}` (too deep to follow)")
+            return
+        key = (id(node), frozenset((name, id(value)) for name, (value, _) in env.items()))
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        depth += 1
+        if isinstance(node, ast.Name):
+            name = node.id
+            if name in env:
+                value, value_env = env[name]
+                self._callable(value, value_env, depth)
+                return
+            if record:
+                self.reached.add(name)
+            if name in self.functions:
+                for function in self.functions[name]:
+                    self._parameters(function.args, {}, depth)
+            elif name in self.classes:
+                self._constructed(name, depth)
+            elif name in self.bindings:
+                for value in self.bindings[name]:
+                    self._callable(value, {}, depth)
+            elif name not in self.imported:
+                self.unread.append(f"`{name}` (not defined in the code)")
+            return  # an imported callable is a library's: it asks for none of the answer's
+        if isinstance(node, ast.Attribute):
+            if record:
+                self.reached.add(node.attr)
+            if node.attr in self.functions:  # a method, or a function of a namespace class
+                for function in self.functions[node.attr]:
+                    self._parameters(function.args, {}, depth)
+            elif not (isinstance(node.value, ast.Name) and node.value.id in self.imported):
+                self.unread.append(f"`{_source_of(node)}`")
+            return
+        if isinstance(node, ast.Lambda):
+            self._parameters(node.args, env, depth)
+            return
+        if isinstance(node, ast.Call):
+            self._made_by_call(node, env, depth, record)
+            return
+        self.unread.append(f"`{_source_of(node)}`")
+
+    def _made_by_call(self, call: ast.Call, env: Env, depth: int, record: bool) -> None:
+        """A dependency that is what a call returns: a factory's function, a class's instance."""
+        callee = self._original(call.func)
+        if callee == "partial" and call.args:
+            self._callable(call.args[0], env, depth)
+            return
+        if isinstance(call.func, ast.Name) and call.func.id in env:
+            self.unread.append(f"`{_source_of(call)}`")
+            return
+        if callee in self.classes and isinstance(call.func, ast.Name):
+            if record:
+                self.reached.add(callee)
+            methods = self._methods(callee, "__call__")
+            if methods:
+                for method in methods:
+                    self._parameters(method.args, {}, depth)
+            elif not self._has_outside_bases(callee):
+                self.unread.append(f"`{_source_of(call)}` (its class has no `__call__`)")
+            return
+        if callee in self.functions and isinstance(call.func, ast.Name):
+            if record:
+                self.reached.add(callee)
+            for function in self.functions[callee]:
+                returned = _returns(function)
+                if not returned:
+                    self.unread.append(f"`{_source_of(call)}` (`{callee}` returns nothing)")
+                inner_env = _bind(function, call, env)
+                nested = {
+                    s.name: s
+                    for s in function.body
+                    if isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef)
+                }
+                for value in returned:
+                    if isinstance(value, ast.Name) and value.id in nested:
+                        # The function this factory makes, read where it is made: its
+                        # parameters may name the factory's arguments (`Depends(dependency)`).
+                        if record:
+                            self.reached.add(value.id)
+                        self._parameters(nested[value.id].args, inner_env, depth)
+                    else:
+                        self._callable(value, inner_env, depth)
+            return
+        if isinstance(call.func, ast.Name) and call.func.id in self.imported:
+            return  # a library's object (`HTTPBearer()`, `OAuth2PasswordBearer(...)`)
+        self.unread.append(f"`{_source_of(call)}`")
+
+    def _constructed(self, name: str, depth: int) -> None:
+        """A class used as a dependency: FastAPI calls it, so its `__init__` (or fields)."""
+        inits = self._methods(name, "__init__")
+        if inits:
+            for init in inits:
+                self._parameters(init.args, {}, depth)
+            return
+        for cls in self._lineage(name):
+            fields = [
+                (s.target, s.annotation, s.value)
+                for s in cls.body
+                if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name)
+            ]
+            for _, annotation, default in fields:
+                self._parameter(annotation, default, {}, depth)
+
+    def _lineage(self, name: str) -> list[ast.ClassDef]:
+        found, pending, seen = [], [name], set()
         while pending:
-            name = pending.pop()
-            if name and name not in reached:
-                reached.add(name)
-                pending.extend(direct(name))
-        return reached
-
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            continue
-        for decorator in node.decorator_list:
-            if not (isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute)):
+            current = pending.pop()
+            if current in seen:
                 continue
-            verb = decorator.func.attr
-            methods = (
-                [verb.upper()]
-                if verb in HTTP_METHODS
-                else (_methods_keyword(decorator) or ["GET"])
-                if verb == "api_route"
-                else []
-            )
-            prefix, router_dependencies = routers.get(
-                _called_name(decorator.func.value), ("", set())
-            )
-            if method.upper() not in methods or prefix + (_path_argument(decorator) or "") != path:
-                continue
-            start = _parameter_dependencies(node, aliases)
-            start |= _listed_dependencies(_keyword(decorator, "dependencies"), lists)
-            return closure(start | router_dependencies)
-    return None
+            seen.add(current)
+            for cls in self.classes.get(current, []):
+                found.append(cls)
+                pending += [_called_name(base) for base in cls.bases if _called_name(base)]
+        return found
+
+    def _methods(self, name: str, method: str) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
+        for cls in self._lineage(name):  # the nearest class that defines it
+            found = [
+                s
+                for s in cls.body
+                if isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef) and s.name == method
+            ]
+            if found:
+                return found
+        return []
+
+    def _has_outside_bases(self, name: str) -> bool:
+        return any(
+            _called_name(base) not in self.classes
+            for cls in self._lineage(name)
+            for base in cls.bases
+        )
+
+    def _parameters(self, arguments: ast.arguments, env: Env, depth: int) -> None:
+        positional = [*arguments.posonlyargs, *arguments.args]
+        defaults: list[ast.expr | None] = [None] * (len(positional) - len(arguments.defaults))
+        defaults += list(arguments.defaults)
+        pairs = list(zip(positional, defaults, strict=True))
+        pairs += list(zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True))
+        for argument, default in pairs:
+            self._parameter(argument.annotation, default, env, depth)
+
+    def _parameter(
+        self, annotation: ast.expr | None, default: ast.expr | None, env: Env, depth: int
+    ) -> None:
+        base, marker, marker_env = self._annotated(annotation, env, 0)
+        if default is not None and self._marker_or_helper(default, base, env, depth):
+            return
+        if marker is not None:
+            self._marker_or_helper(marker, base, marker_env, depth)
+
+    def _annotated(
+        self, annotation: ast.expr | None, env: Env, depth: int
+    ) -> tuple[ast.expr | None, ast.expr | None, Env]:
+        """(the type, the last FastAPI marker in its `Annotated`, where that marker is read)."""
+        if annotation is None or depth > 10:
+            return annotation, None, env
+        if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+            try:
+                parsed = ast.parse(annotation.value, mode="eval").body
+            except SyntaxError:
+                return annotation, None, env
+            return self._annotated(parsed, env, depth + 1)
+        if isinstance(annotation, ast.Name):
+            values = self.bindings.get(annotation.id, [])
+            if len(values) == 1 and isinstance(values[0], ast.Subscript | ast.Name):
+                return self._annotated(values[0], {}, depth + 1)
+            return annotation, None, env
+        if (
+            isinstance(annotation, ast.Subscript)
+            and self._original(annotation.value) == "Annotated"
+            and isinstance(annotation.slice, ast.Tuple)
+            and annotation.slice.elts
+        ):
+            kind, *extras = annotation.slice.elts
+            base, marker, marker_env = self._annotated(kind, env, depth + 1)
+            for extra in extras:  # nested Annotated flattens; FastAPI takes the last marker
+                if isinstance(extra, ast.Call) and (
+                    self._original(extra.func) in FASTAPI_PARAMETERS or self._returns_marker(extra)
+                ):
+                    marker, marker_env = extra, env
+            return base, marker, marker_env
+        return annotation, None, env
+
+    def _returns_marker(self, call: ast.Call) -> bool:
+        return isinstance(call.func, ast.Name) and any(
+            self._is_marker(value)
+            for function in self.functions.get(call.func.id, [])
+            for value in _returns(function)
+        )
+
+    def _marker_or_helper(
+        self, node: ast.expr, base: ast.expr | None, env: Env, depth: int
+    ) -> bool:
+        """Follow ``node`` if it is `Depends(...)`/`Security(...)` or a helper returning one."""
+        if not isinstance(node, ast.Call):
+            return False
+        if self._is_marker(node):
+            given = node.args[0] if node.args else _keyword(node, "dependency")
+            if given is None:
+                if base is None:
+                    self.unread.append(f"`{_source_of(node)}` without a type to call")
+                else:
+                    self._callable(base, env, depth)
+            else:
+                self._callable(given, env, depth)
+            return True
+        if self._returns_marker(node):
+            assert isinstance(node.func, ast.Name)
+            for function in self.functions[node.func.id]:
+                inner_env = _bind(function, node, env)
+                for value in _returns(function):
+                    self._marker_or_helper(value, base, inner_env, depth + 1)
+            return True
+        return False
 
 
-def _parameter_dependencies(
-    function: ast.FunctionDef | ast.AsyncFunctionDef, aliases: dict[str, set[str]]
-) -> set[str]:
-    arguments = function.args
-    positional = [*arguments.posonlyargs, *arguments.args]
-    defaults: list[ast.expr | None] = [None] * (len(positional) - len(arguments.defaults))
-    defaults += list(arguments.defaults)
-    pairs = list(zip(positional, defaults, strict=True))
-    pairs += list(zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True))
-    found: set[str] = set()
-    for argument, default in pairs:
-        found |= _annotation_dependencies(argument.annotation, aliases)
-        if isinstance(default, ast.Call) and _called_name(default.func) in DEPENDENCY_MARKERS:
-            found.add(_marker_target(default, argument.annotation))
-    return found - {""}
+def _returns(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.expr]:
+    """What ``function`` itself returns (not its nested functions)."""
+    found: list[ast.expr] = []
+    pending: list[ast.AST] = list(function.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.Return) and node.value is not None:
+            found.append(node.value)
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
+            pending.extend(ast.iter_child_nodes(node))
+    return found
 
 
-def _annotation_dependencies(annotation: ast.expr | None, aliases: dict[str, set[str]]) -> set[str]:
-    if annotation is None:
-        return set()
-    if isinstance(annotation, ast.Name):
-        return aliases.get(annotation.id, set())
-    if (
-        isinstance(annotation, ast.Subscript)
-        and _called_name(annotation.value) == "Annotated"
-        and isinstance(annotation.slice, ast.Tuple)
-        and annotation.slice.elts
-    ):
-        kind, *extras = annotation.slice.elts
-        return {
-            _marker_target(extra, kind)
-            for extra in extras
-            if isinstance(extra, ast.Call) and _called_name(extra.func) in DEPENDENCY_MARKERS
-        }
-    return set()
-
-
-def _marker_target(marker: ast.Call, annotation: ast.expr | None) -> str:
-    """What ``Depends(x)`` depends on; ``Depends()`` depends on the annotated class."""
-    given = marker.args[0] if marker.args else _keyword(marker, "dependency")
-    if given is not None:
-        return _called_name(given)
-    if isinstance(annotation, ast.Subscript) and _called_name(annotation.value) == "Annotated":
-        elements = annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else []
-        return _called_name(elements[0]) if elements else ""
-    return _called_name(annotation) if annotation is not None else ""
-
-
-def _listed_dependencies(listed: ast.expr | None, lists: dict[str, set[str]]) -> set[str]:
-    if isinstance(listed, ast.Name):
-        return lists.get(listed.id, set())
-    if not isinstance(listed, ast.List | ast.Tuple):
-        return set()
-    return {
-        _marker_target(item, None)
-        for item in listed.elts
-        if isinstance(item, ast.Call) and _called_name(item.func) in DEPENDENCY_MARKERS
-    } - {""}
-
-
-def _constant(node: ast.expr | None) -> str:
-    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else ""
+def _bind(function: ast.FunctionDef | ast.AsyncFunctionDef, call: ast.Call, env: Env) -> Env:
+    """The factory's parameters bound to the call's arguments (as written at the call)."""
+    names = [a.arg for a in (*function.args.posonlyargs, *function.args.args)]
+    bound: Env = {}
+    for name, value in zip(names, call.args, strict=False):
+        bound[name] = (value, env)
+    for keyword in call.keywords:
+        if keyword.arg is not None:
+            bound[keyword.arg] = (keyword.value, env)
+    return bound
