@@ -1,7 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograder.engine.checkkit import ask_both, rule, same_answer
+from autograder.engine.checkkit import ask_both, body_of, require, rule, same_answer, show
 from autograder.engine.proptest import examples
 
 URL = "/users/2/profile"
@@ -23,7 +23,45 @@ patches = st.fixed_dictionaries(
 def _both(learner_client, reference_client, method, body=None):
     label = f"{method} {URL}" + (f" {body}" if body is not None else "")
     kwargs = {"json": body} if body is not None else {}
-    same_answer(*ask_both(learner_client, reference_client, method, URL, **kwargs), label)
+    mine, theirs = ask_both(learner_client, reference_client, method, URL, **kwargs)
+    if mine.status_code == theirs.status_code == 422:
+        _same_refusal(mine, theirs, label)
+        return
+    same_answer(mine, theirs, label)
+
+
+def _locations(response):
+    body = body_of(response)
+    details = body.get("detail") if isinstance(body, dict) else None
+    if not isinstance(details, list) or not all(isinstance(e, dict) for e in details):
+        return None
+    return [tuple(str(part) for part in error.get("loc", ())) for error in details]
+
+
+def _same_refusal(mine, theirs, label):
+    """Both refused the body by validation; where exactly is the answer's own detail.
+
+    What this exercise teaches is which bodies are refused (a null display_name, a field too
+    long), not where a validator sits: a field validator locates the error at
+    `("body", "display_name")`, a model validator at `("body",)`. Each of the reference's
+    errors must be matched by one of the answer's on the same path or a part of it.
+    """
+    found, expected = _locations(mine), _locations(theirs) or []
+    require(
+        found is not None and bool(found) and all(loc[:1] == ("body",) for loc in found),
+        f"{label}: your app answered {show(mine)}; the reference refused the body by "
+        "validation (422 with FastAPI's list of errors, each located in the body).",
+    )
+    unmatched = [
+        loc
+        for loc in expected
+        if not any(loc[: len(other)] == other or other[: len(loc)] == loc for other in found)
+    ]
+    require(
+        not unmatched,
+        f"{label}: your app refused {sorted(found)}, the reference {sorted(expected)}: "
+        f"nothing in your answer's errors concerns {sorted(unmatched)}.",
+    )
 
 
 @rule("api-2", hint="Any partial body: the fields sent change, the others stay; nulls clear.")
