@@ -100,11 +100,13 @@ def check_cell(exercise: Exercise) -> NotebookNode:
     return cell
 
 
-def placeholder_answer_cell(exercise: Exercise) -> NotebookNode:
-    """Stands in for an answer cell missing from a submission; it is never graded as code."""
-    cell = nbformat.v4.new_code_cell(
-        f"{PLACEHOLDER_MARK} The answer cell for {exercise.id} was missing from this submission."
-    )
+def placeholder_answer_cell(exercise: Exercise, reason: str | None = None) -> NotebookNode:
+    """Stands in for an answer cell missing from a submission; it is never graded as code.
+
+    ``reason`` (one line) is what the exercise's result says; without it, the cell was missing.
+    """
+    text = reason or f"The answer cell for {exercise.id} was missing from this submission."
+    cell = nbformat.v4.new_code_cell(f"{PLACEHOLDER_MARK} {' '.join(text.split())}")
     cell.metadata["workbook"] = {"role": "exercise", "exercise": exercise.id}
     cell.metadata["nbgrader"] = _nbgrader_cell(ANSWER_PREFIX + exercise.id, solution=True)
     return cell

@@ -9,7 +9,11 @@ exactly what ``nbgrader autograde`` writes; only the waiting is shorter.
 
 Each submission is copied aside before its answers are graded; if anything changed it while
 it was graded (possible only with --unconfined), it is put back from that copy before nbgrader
-reads it.
+reads it. Only regular files are read or copied, never through a link: a link, pipe, device or
+socket in a submission is set aside as ``NAME.refused`` first, and a notebook that was one
+scores 0 with the reason (``autograder.classroom.submissions``). Each notebook's grading
+metadata is held to the gradebook's record of the source before its answers are picked
+(``autograder.classroom.trusted_cells``), the same way nbgrader's autograde holds it.
 
 Work survives a crash or a kill: every graded answer is kept in ``DIR/.autograder/results``
 (keyed by exercise, answer and workbook version) and every finished submission gets a marker
@@ -37,6 +41,15 @@ from autograder import registry
 from autograder.classroom.checker import Limits, grade_answers
 from autograder.classroom.nbgrader_hooks import ResultStore, answers_in, workbook_fingerprint
 from autograder.classroom.sandbox import SandboxUnavailable, bubblewrap_path
+from autograder.classroom.submissions import (
+    REFUSED_SUFFIX,
+    NotAPlainFile,
+    copy_plain_tree,
+    plain_files,
+    read_plain,
+    set_aside,
+)
+from autograder.classroom.trusted_cells import SourceNotebook, apply
 from autograder.engine.results import ExerciseResult
 
 STATE_DIR = ".autograder"
@@ -105,6 +118,17 @@ class Course:
         config.GradeFromSource.unconfined = not confined
         self.config = config
         self.api = NbGraderAPI(CourseDirectory(config=config), config=config)
+        self.notes: list[str] = []  # about the course's submitted/ folder, for the run's output
+        self._sources: dict[tuple[str, str], SourceNotebook | None] = {}
+
+    def source_notebook(self, assignment: str, name: str) -> SourceNotebook | None:
+        """What the gradebook stores of a source notebook: the truth a submission is held to."""
+        key = (assignment, Path(name).stem)
+        if key not in self._sources:
+            self._sources[key] = SourceNotebook.from_gradebook(
+                self.api.coursedir.db_url, assignment, key[1]
+            )
+        return self._sources[key]
 
     @property
     def results_dir(self) -> Path:
@@ -118,20 +142,26 @@ class Course:
     def snapshots_dir(self) -> Path:
         return self.root / STATE_DIR / "snapshots"
 
-    def snapshot(self, submission: Submission) -> Path:
-        """A copy of the submission as it was before grading, to be graded from."""
+    def set_aside(self, submission: Submission) -> list[str]:
+        """Links, pipes, devices and sockets in the submission renamed, unread; notes on each."""
+        return set_aside(submission.directory, self.notebook_names(submission.assignment))
+
+    def snapshot(self, submission: Submission) -> tuple[Path, list[str]]:
+        """A copy of the submission's regular files as they were before grading, to grade from."""
         copy = self.snapshots_dir / submission.assignment / submission.student
         if copy.exists():
             shutil.rmtree(copy)
-        shutil.copytree(submission.directory, copy, symlinks=True)
-        return copy
+        left_out = copy_plain_tree(
+            submission.directory, copy, lambda name, _: name.endswith(REFUSED_SUFFIX)
+        )
+        return copy, [f"{path.name} {reason}: not read" for path, reason in left_out]
 
     def restore(self, submission: Submission, copy: Path) -> bool:
         """Put the snapshot back if the submission changed while it was graded."""
         if _tree_digest(copy) == _tree_digest(submission.directory):
             return False
         shutil.rmtree(submission.directory)
-        shutil.copytree(copy, submission.directory, symlinks=True)
+        copy_plain_tree(copy, submission.directory)
         return True
 
     def assignments(self) -> list[str]:
@@ -142,12 +172,31 @@ class Course:
         return sorted(path.name for path in (self.root / "source" / assignment).glob("*.ipynb"))
 
     def submissions(self, assignments: Iterable[str]) -> list[Submission]:
+        """Every submission, as nbgrader finds them; a student folder that is a link is not one.
+
+        nbgrader's ``collect`` never makes such a link (the workbook's copies regular files
+        only); one made by hand is set aside as ``.NAME.refused``, unread, and noted.
+        """
         found = []
         submitted = self.root / "submitted"
+        students = sorted(submitted.iterdir()) if submitted.is_dir() else []
+        for student_dir in students:
+            if student_dir.is_symlink():
+                kept = student_dir.with_name(f".{student_dir.name}{REFUSED_SUFFIX}")
+                if not kept.exists() and not kept.is_symlink():
+                    student_dir.rename(kept)
+                self.notes.append(
+                    f"submitted/{student_dir.name} is a symbolic link, not a folder: set aside "
+                    f"as {kept.name} and not read; none of its submissions was graded"
+                )
         for assignment in assignments:
-            for student_dir in sorted(submitted.glob("*")) if submitted.is_dir() else []:
+            for student_dir in students:
                 directory = student_dir / assignment
-                if directory.is_dir():
+                if (
+                    student_dir.is_dir()
+                    and not student_dir.is_symlink()
+                    and (directory.is_symlink() or directory.is_dir())
+                ):
                     found.append(Submission(assignment, student_dir.name, directory))
         return found
 
@@ -158,10 +207,7 @@ class Course:
 
     def submission_digest(self, submission: Submission) -> str:
         digest = hashlib.sha256(workbook_fingerprint().encode())
-        for path in sorted(submission.directory.rglob("*")):
-            if path.is_file():
-                digest.update(str(path.relative_to(submission.directory)).encode())
-                digest.update(path.read_bytes())
+        digest.update(_tree_digest(submission.directory).encode())
         return digest.hexdigest()
 
     def is_done(self, submission: Submission) -> bool:
@@ -309,12 +355,16 @@ def grade_course(
         )
     report(f"grading {len(pending)} submissions with {_describe(workers, scheduler)}")
 
+    for note in course.notes:
+        report(f"note: {note}")
     notes: dict[Submission, list[str]] = {}
     snapshots: dict[Submission, Path] = {}
     jobs: dict[Submission, list[tuple[str, str]]] = {}
     for submission in pending:
-        snapshots[submission] = course.snapshot(submission)
-        answers, notes[submission] = _answers_of(course, submission, snapshots[submission])
+        set_aside_notes = course.set_aside(submission)
+        snapshots[submission], left_out = course.snapshot(submission)
+        answers, answer_notes = _answers_of(course, submission, snapshots[submission])
+        notes[submission] = [*set_aside_notes, *left_out, *answer_notes]
         jobs[submission] = [(e, a) for e, a in answers if store.get(e, a) is None]
 
     workers_pool = ClusterWorkers(scheduler) if scheduler else LocalWorkers(workers)
@@ -378,24 +428,32 @@ def _answers_of(
 
     A notebook that is not valid notebook JSON is kept under a new name and replaced by one
     that says so; when nbgrader autogrades it, the workbook's cells are put back without
-    answers, so each exercise scores 0 with the reason in the feedback.
+    answers, so each exercise scores 0 with the reason in the feedback. Each readable notebook
+    is held to the gradebook's record of its source first, as nbgrader's autograde holds it
+    (``HoldToSource``), so both pick the same answers.
     """
     answers: list[tuple[str, str]] = []
     notes: list[str] = []
     known = {exercise.id for exercise in registry.load().exercises}
     for name in course.notebook_names(submission.assignment):
         path = snapshot / name
-        if not path.is_file():
+        if not path.is_file() or path.is_symlink():
             notes.append(f"{name} was not submitted")
             continue
         try:
-            notebook = nbformat.read(path, as_version=4)
+            notebook = nbformat.reads(read_plain(path, snapshot).decode("utf-8"), as_version=4)
             nbformat.validate(notebook)
+        except NotAPlainFile as refused:  # the snapshot holds regular files only: a race
+            notes.append(f"{name} {refused.reason}: not read")
+            continue
         except Exception as error:  # any unreadable file is the student's, not the run's, problem
             notes.append(f"{name} is not a readable notebook, kept as {name}{UNREADABLE_SUFFIX}")
             _set_aside_unreadable(path, error)
             _set_aside_unreadable(submission.directory / name, error)
             continue
+        source = course.source_notebook(submission.assignment, name)
+        if source is not None:
+            notes.extend(f"{name}: {_plain(note)}" for note in apply(notebook, source))
         answers.extend(
             (exercise_id, answer)
             for exercise_id, answer in answers_in(notebook).items()
@@ -418,10 +476,21 @@ def _set_aside_unreadable(path: Path, error: Exception) -> None:
     nbformat.write(nbformat.v4.new_notebook(cells=[explanation]), path)
 
 
+def _plain(note: str) -> str:
+    """A feedback note as one line of the run's output."""
+    return " ".join(note.replace("`", "").split())
+
+
 def _tree_digest(directory: Path) -> str:
+    """A digest of the regular files under ``directory``; links are never followed."""
     digest = hashlib.sha256()
-    for path in sorted(directory.rglob("*")):
-        if path.is_file():
-            digest.update(str(path.relative_to(directory)).encode())
-            digest.update(path.read_bytes())
+    if directory.is_symlink() or not directory.is_dir():
+        digest.update(b"not a folder")
+        return digest.hexdigest()
+    for path in plain_files(directory):
+        digest.update(str(path.relative_to(directory)).encode() + b"\0")
+        try:
+            digest.update(read_plain(path, directory))
+        except NotAPlainFile:  # swapped for a link since it was listed
+            digest.update(b"\0refused")
     return digest.hexdigest()

@@ -1,4 +1,4 @@
-"""The workbook's parts inside nbgrader: which preprocessors run, and four of our own.
+"""The workbook's parts inside nbgrader: which preprocessors run, and five of our own.
 
 ``configure(c)`` is what a course's ``nbgrader_config.py`` calls, so that nbgrader's own
 commands (``generate_assignment``, ``autograde``, ``generate_feedback``, ``export``) grade the
@@ -6,13 +6,20 @@ workbook's way, through four steps of our own:
 
 - ``KeepStarters`` replaces ``ClearSolutions``: the student version of an answer cell is the
   exercise's broken starter (from the registry), not a ``NotImplementedError`` stub.
-- ``RestoreWorkbookCells`` runs first when a submission is sanitized: it puts back deleted
-  answer and check cells, so that a deletion costs that exercise's points and nothing else.
+- ``HoldToSource`` runs first when a submission is sanitized: each cell's grading metadata is
+  held to what the gradebook stores of the source (``autograder.classroom.trusted_cells``), so
+  a duplicated, added, relabeled or re-pointed cell costs at most that exercise's points.
+- ``RestoreWorkbookCells`` runs next: it puts back deleted answer and check cells, so that a
+  deletion costs that exercise's points and nothing else.
 - ``GradeFromSource`` replaces ``Execute`` when autograding: each check cell's result is worked
   out from the submitted answer in a fresh, limited process (``autograder.classroom.sandbox``),
   never in a kernel where the submission's other cells ran first.
 - ``RemoveHiddenChecks`` runs when feedback is generated: nbgrader puts the hidden tests back
   into check cells when it autogrades, and its feedback would show them to the student.
+
+Submissions are read as plain files (``autograder.classroom.submissions``): ``nbgrader
+collect`` copies regular files only, and ``nbgrader autograde`` sets aside links, pipes and
+devices before it copies a submission's files, and opens each notebook without following one.
 """
 
 from __future__ import annotations
@@ -38,12 +45,23 @@ from autograder import registry
 from autograder.authoring import lessons
 from autograder.classroom.checker import Limits, grade_answers
 from autograder.classroom.sandbox import bubblewrap_path
+from autograder.classroom.submissions import (
+    IGNORED_REFUSED,
+    PlainCopyCollect,
+    PlainFileExporter,
+    set_aside_hook,
+)
+from autograder.classroom.trusted_cells import (
+    ANSWER_PREFIX,
+    CHECK_PREFIX,
+    NOTES_ROLE,
+    SourceNotebook,
+    apply,
+)
 from autograder.engine.answers import answer_code
 from autograder.engine.results import ExerciseResult
 from autograder.learner.notebook import ExerciseNotPassed, result_bundle
 
-ANSWER_PREFIX = "exercise-"
-CHECK_PREFIX = "check-"
 # First line of the stand-in for a deleted answer cell (nbgrader keeps sources, not metadata).
 PLACEHOLDER_MARK = "# [missing answer]"
 COURSE_ID = "fastapi-purist-workbook"
@@ -59,7 +77,11 @@ def configure(c: Config) -> None:
     if environment_bin not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = os.pathsep.join([environment_bin, os.environ.get("PATH", "")])
     c.CourseDirectory.course_id = COURSE_ID
-    c.CourseDirectory.ignore = [*_default_ignore(), *IGNORED_FILES]
+    c.CourseDirectory.ignore = [*_default_ignore(), *IGNORED_FILES, IGNORED_REFUSED]
+    # nbgrader follows links when it collects, copies and opens submitted files; these refuse.
+    c.ExchangeFactory.collect = PlainCopyCollect
+    c.Autograde.pre_convert_hook = set_aside_hook
+    c.Autograde.exporter_class = PlainFileExporter
     c.GenerateAssignment.preprocessors = [
         KeepStarters if step is nbgrader_steps.ClearSolutions else step
         for step in _default_steps("GenerateAssignment", "preprocessors")
@@ -67,6 +89,7 @@ def configure(c: Config) -> None:
     # Put back deleted workbook cells first: nbgrader's own repair fails when an answer cell
     # and its check cell are both gone (it looks for the answer cell to insert after).
     c.Autograde.sanitize_preprocessors = [
+        HoldToSource,
         RestoreWorkbookCells,
         *_default_steps("Autograde", "sanitize_preprocessors"),
     ]
@@ -113,6 +136,27 @@ def answers_in(notebook: NotebookNode) -> dict[str, str]:
     return answers
 
 
+class HoldToSource(nbgrader_steps.NbGraderPreprocessor):
+    """Hold each cell's grading metadata to the gradebook's record of the source notebook.
+
+    What cannot be trusted is not graded (see ``autograder.classroom.trusted_cells``); a note
+    at the top of the notebook says what was found, so the feedback does too.
+    """
+
+    def preprocess(
+        self, nb: NotebookNode, resources: dict[str, Any]
+    ) -> tuple[NotebookNode, dict[str, Any]]:
+        about = resources.get("nbgrader", {})
+        source = SourceNotebook.from_gradebook(
+            about.get("db_url", ""), about.get("assignment", ""), about.get("notebook", "")
+        )
+        if source is None:
+            return nb, resources
+        for note in apply(nb, source):
+            self.log.warning("%s/%s: %s", about.get("student"), about.get("notebook"), note)
+        return nb, resources
+
+
 class RestoreWorkbookCells(nbgrader_steps.NbGraderPreprocessor):
     """Give a submission back every answer and check cell of its lesson, in lesson order.
 
@@ -133,7 +177,10 @@ class RestoreWorkbookCells(nbgrader_steps.NbGraderPreprocessor):
             cell.metadata.get("nbgrader", {}).get("grade_id"): index
             for index, cell in reversed(list(enumerate(nb.cells)))
         }
+        # What grading found stays on top, where the feedback opens.
         insert_after = -1
+        while insert_after + 1 < len(nb.cells) and _is_notes(nb.cells[insert_after + 1]):
+            insert_after += 1
         for exercise in loaded.exercises_of(lesson_id):
             for grade_id, make in (
                 (ANSWER_PREFIX + exercise.id, placeholder_answer_cell),
@@ -148,6 +195,11 @@ class RestoreWorkbookCells(nbgrader_steps.NbGraderPreprocessor):
                 present = {key: i + (i >= insert_after) for key, i in present.items()}
                 present[grade_id] = insert_after
         return nb, resources
+
+
+def _is_notes(cell: NotebookNode) -> bool:
+    role = cell.metadata.get("workbook")
+    return isinstance(role, dict) and role.get("role") == NOTES_ROLE
 
 
 class KeepStarters(nbgrader_steps.ClearSolutions):
@@ -190,6 +242,7 @@ class GradeFromSource(nbgrader_steps.NbGraderPreprocessor):
         self, nb: NotebookNode, resources: dict[str, Any]
     ) -> tuple[NotebookNode, dict[str, Any]]:
         answers = answers_in(nb)
+        missing_reasons = placeholder_reasons(nb)
         store = ResultStore.at(self.results_dir, confined=not self.unconfined)
         results = {
             exercise_id: result
@@ -213,14 +266,27 @@ class GradeFromSource(nbgrader_steps.NbGraderPreprocessor):
                 cell.outputs = [_error_output("This grade cell is not a workbook check.")]
                 continue
             if exercise_id not in answers:
-                cell.outputs = _outputs_for(missing_answer(exercise_id))
+                reason = missing_reasons.get(exercise_id)
+                cell.outputs = _outputs_for(missing_answer(exercise_id, reason))
                 continue
             cell.outputs = _outputs_for(results[exercise_id])
             cell.execution_count = None
         return nb, resources
 
 
-def missing_answer(exercise_id: str) -> ExerciseResult:
+def placeholder_reasons(notebook: NotebookNode) -> dict[str, str]:
+    """Why each exercise has no answer, from the placeholders put in its answer cell's place."""
+    reasons: dict[str, str] = {}
+    for cell in notebook.cells:
+        exercise_id = exercise_of(cell, ANSWER_PREFIX)
+        if exercise_id and cell.source.startswith(PLACEHOLDER_MARK):
+            reason = cell.source.removeprefix(PLACEHOLDER_MARK).strip().splitlines()
+            if reason and not reason[0].endswith("was missing from this submission."):
+                reasons.setdefault(exercise_id, reason[0][:300])
+    return reasons
+
+
+def missing_answer(exercise_id: str, reason: str | None = None) -> ExerciseResult:
     from autograder.engine.results import CheckResult
 
     row = CheckResult(
@@ -229,8 +295,8 @@ def missing_answer(exercise_id: str) -> ExerciseResult:
         rule_text="Each exercise is graded from its answer cell.",
         status="failed",
         message=(
-            f"The submission has no answer for {exercise_id}: its cell was deleted, or the "
-            "notebook could not be read."
+            f"The submission has no answer for {exercise_id}: "
+            + (reason or "its cell was deleted, or the notebook could not be read.")
         ),
         hint=f"Keep the cell that starts with `%%exercise {exercise_id}`.",
         kind="runs",
