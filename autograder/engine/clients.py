@@ -11,6 +11,13 @@ message (``response.extensions["workbook_error"]``); it explains, it never decid
 process: on an event loop of its own in a separate thread (a Jupyter kernel already runs a
 loop in its main thread), through httpx's ASGI transport, with its lifespan run by
 asgi-lifespan.
+
+Everything read from an answer is bounded (``BoundedTransport``): a body larger than
+``MAX_BODY_BYTES``, or one still arriving after ``MAX_BODY_SECONDS``, stops the check with
+``AnswerRefused``; so does a compressed body. The checks ask for ``Accept-Encoding: identity``,
+so a correct app never compresses (Starlette's GZipMiddleware only compresses for a client that
+asks for gzip); inflating what the answer chose to compress would let a small body fill the
+checks' memory.
 """
 
 from __future__ import annotations
@@ -35,6 +42,12 @@ from workbook.host.protocol import PROBE_PATH, REQUEST_ID_HEADER
 REQUEST_TIMEOUT_SECONDS = 10.0
 LIFESPAN_TIMEOUT_SECONDS = 10.0
 BASE_URL = "http://testserver"
+# The exercises' answers are a few KB (the largest, lesson 06's unpaginated shelf, ~120 KB).
+MAX_BODY_BYTES = 1024 * 1024
+# A body that trickles in a byte at a time never trips the read timeout; this bounds it whole.
+MAX_BODY_SECONDS = 2 * REQUEST_TIMEOUT_SECONDS
+# Sent with every request: the checks read bodies as the app sends them, never inflated.
+IDENTITY_ONLY = {"Accept-Encoding": "identity"}
 
 
 class CheckTimeout(Exception):
@@ -43,6 +56,136 @@ class CheckTimeout(Exception):
 
 class AnswerGone(Exception):
     """The answer's process stopped answering: it ended, or closed its socket."""
+
+
+class AnswerRefused(Exception):
+    """The checks stopped reading an answer: too large, too slow to arrive, or compressed."""
+
+    hint = (
+        "Answer only what the request asks for (one item, one page), uncompressed unless the "
+        "client asks for compression."
+    )
+
+
+def _label(request: httpx.Request) -> str:
+    path = request.url.path
+    return f"{request.method} {path if len(path) <= 80 else path[:79] + '…'}"
+
+
+def _refuse_encoded(response: httpx.Response, request: httpx.Request) -> None:
+    encoding = response.headers.get("content-encoding", "").strip().lower()
+    if encoding not in ("", "identity"):
+        raise AnswerRefused(
+            f"{_label(request)} answered with `Content-Encoding: {encoding}`, though the "
+            "request said `Accept-Encoding: identity`. A server compresses only for a client "
+            "that asks for it (GZipMiddleware does so on its own); remove whatever compresses "
+            "every response."
+        )
+    announced = response.headers.get("content-length", "")
+    if announced.isdigit() and int(announced) > MAX_BODY_BYTES:
+        raise _too_large(request)
+
+
+def _too_large(request: httpx.Request) -> AnswerRefused:
+    return AnswerRefused(
+        f"{_label(request)} answered more than {MAX_BODY_BYTES // (1024 * 1024)} MB; the "
+        "exercise's answers are a few KB. The checks stopped reading there: send only what the "
+        "request asks for."
+    )
+
+
+def _too_slow(request: httpx.Request) -> AnswerRefused:
+    return AnswerRefused(
+        f"{_label(request)} was still sending its body after {MAX_BODY_SECONDS:.0f} s; the "
+        "checks stopped reading there. Send the whole answer as soon as it is ready."
+    )
+
+
+class _BoundedBody:
+    """Counts what arrives and stops at the first byte past the cap or the deadline."""
+
+    def __init__(self, request: httpx.Request) -> None:
+        self.request = request
+        self.received = 0
+        self.deadline = time.monotonic() + MAX_BODY_SECONDS
+
+    def count(self, chunk: bytes) -> bytes:
+        self.received += len(chunk)
+        if self.received > MAX_BODY_BYTES:
+            raise _too_large(self.request)
+        if time.monotonic() > self.deadline:
+            raise _too_slow(self.request)
+        return chunk
+
+
+class _BoundedSyncStream(httpx.SyncByteStream):
+    def __init__(self, inner: httpx.SyncByteStream, request: httpx.Request) -> None:
+        self._inner, self._bound = inner, _BoundedBody(request)
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._inner:
+            yield self._bound.count(chunk)
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class _BoundedAsyncStream(httpx.AsyncByteStream):
+    def __init__(self, inner: httpx.AsyncByteStream, request: httpx.Request) -> None:
+        self._inner, self._bound = inner, _BoundedBody(request)
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._inner:
+            yield self._bound.count(chunk)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+class BoundedTransport(httpx.BaseTransport):
+    """httpx's transport with every answer's body capped and compressed ones refused.
+
+    A transport, not a check after ``client.request``: httpx reads (and inflates) the whole
+    body before it returns, so a bound has to sit below the client, on the raw bytes.
+    """
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self._inner = inner
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self._inner.handle_request(request)
+        try:
+            _refuse_encoded(response, request)
+        except AnswerRefused:
+            response.close()
+            raise
+        assert isinstance(response.stream, httpx.SyncByteStream)
+        response.stream = _BoundedSyncStream(response.stream, request)
+        return response
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class BoundedAsyncTransport(httpx.AsyncBaseTransport):
+    """``BoundedTransport`` for the async client that times the loop."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self._inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self._inner.handle_async_request(request)
+        try:
+            _refuse_encoded(response, request)
+        except AnswerRefused:
+            await response.aclose()
+            raise
+        assert isinstance(response.stream, httpx.AsyncByteStream)
+        response.stream = _BoundedAsyncStream(response.stream, request)
+        return response
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
 
 
 @dataclass
@@ -69,8 +212,9 @@ class AnswerClient:
         self._broken = ""
         self._client = httpx.Client(
             # verify=False: plain HTTP on a Unix socket; it only spares loading CA certificates.
-            transport=httpx.HTTPTransport(uds=socket_path, verify=False),
+            transport=BoundedTransport(httpx.HTTPTransport(uds=socket_path, verify=False)),
             base_url=BASE_URL,
+            headers=IDENTITY_ONLY,
             timeout=httpx.Timeout(self.timeout, connect=5.0),
         )
 
@@ -163,9 +307,11 @@ class AnswerClient:
 
     @contextlib.asynccontextmanager
     async def _async_client(self) -> AsyncIterator[httpx.AsyncClient]:
-        transport = httpx.AsyncHTTPTransport(uds=self.socket_path, verify=False)
+        transport = BoundedAsyncTransport(
+            httpx.AsyncHTTPTransport(uds=self.socket_path, verify=False)
+        )
         async with httpx.AsyncClient(
-            transport=transport, base_url=BASE_URL, timeout=self.timeout
+            transport=transport, base_url=BASE_URL, headers=IDENTITY_ONLY, timeout=self.timeout
         ) as client:
             yield client
 

@@ -27,7 +27,13 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from autograder.engine.checkkit import CheckFailed, fail, require, show
-from autograder.engine.clients import AnswerClient, AnswerGone, CheckTimeout, InProcessClient
+from autograder.engine.clients import (
+    AnswerClient,
+    AnswerGone,
+    AnswerRefused,
+    CheckTimeout,
+    InProcessClient,
+)
 from autograder.engine.results import CheckResult
 from workbook.databases import SHELVES, DatabaseReplaced, LibraryDatabase, create_library
 from workbook.upstreams import FakeServices, trusted_services_like
@@ -36,7 +42,7 @@ if TYPE_CHECKING:
     from autograder.engine.answers import RunningAnswer
     from autograder.engine.runner import Evidence
 
-LEARNER_FAULTS = (CheckFailed, CheckTimeout, AnswerGone, DatabaseReplaced)
+LEARNER_FAULTS = (CheckFailed, CheckTimeout, AnswerGone, AnswerRefused, DatabaseReplaced)
 ANOTHER_START_TIMEOUT_SECONDS = 20.0
 STOP_GRACE_SECONDS = 3.0
 
@@ -95,6 +101,8 @@ class CheckPlugin:
             row.hint = "Run the check again; if it fails the same way, report it."
         if isinstance(error, AnswerGone | CheckTimeout):
             row.hint = "Make the app keep answering: look at what the request runs."
+        if isinstance(error, AnswerRefused | DatabaseReplaced):
+            row.hint = error.hint
         # Hypothesis's "Falsifying example" notes repeat the request the message names already;
         # they stay in the traceback, shown on request.
         notes = [n for n in getattr(error, "__notes__", ()) if n.startswith("Falsifying")]
