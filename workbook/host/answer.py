@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import resource
+import secrets
 import signal
 import sys
 import warnings
@@ -20,6 +21,7 @@ from workbook.host import apps, overrides, relay
 from workbook.host.blocking import CURRENT_REQUEST, observe
 from workbook.host.loading import LoadedAnswer, describe_error, load_cell, load_package
 from workbook.host.protocol import (
+    APP_CHOICE_HEADER,
     DOCS_PATH,
     PROBE_PATH,
     REQUEST_ID_HEADER,
@@ -226,6 +228,34 @@ def _prompt_server_class() -> type:
     return PromptServer
 
 
+def as_a_client_sent_it(
+    scope: dict[str, Any], *, choosing: bool = False
+) -> tuple[dict[str, Any], str]:
+    """The request as the app gets it, and the checks' id for it (empty if it had none).
+
+    The checks number their requests (REQUEST_ID_HEADER) so that the report can say which one
+    raised what; the id stays here, and the app never sees it: a request from the checks must
+    look like any client's, or an answer could behave for the checks only (rate-limit them,
+    answer them from a table). The socket the checks use is a Unix one, where uvicorn gives
+    no client address; over TCP, as the app is deployed, it always has one, so the request
+    gets one from loopback, as a client on the same machine would have. The header that
+    picks one of several apps stays only for the layer that picks (``choosing``), which
+    takes it off in turn (``apps.AppChoice``).
+    """
+    request_id = ""
+    headers = []
+    for name, value in scope.get("headers", []):
+        lowered = name.decode("latin-1").lower()
+        if lowered == REQUEST_ID_HEADER:
+            request_id = value.decode("latin-1")
+        elif lowered != APP_CHOICE_HEADER or choosing:
+            headers.append((name, value))
+    served = {**scope, "headers": headers}
+    if not served.get("client"):
+        served["client"] = ("127.0.0.1", secrets.randbelow(28232) + 32768)  # Linux's ephemerals
+    return served, request_id
+
+
 class HostedApp:
     """The learner's app behind a thin ASGI layer of the host's own.
 
@@ -259,10 +289,8 @@ class HostedApp:
             return
         query = scope.get("query_string", b"").decode("latin-1")
         request = f"{scope['method']} {scope['path']}" + (f"?{query}" if query else "")
-        request_id = ""
-        for name, value in scope.get("headers", []):
-            if name.decode("latin-1").lower() == REQUEST_ID_HEADER:
-                request_id = value.decode("latin-1")
+        choosing = isinstance(self.app, apps.AppChoice)
+        scope, request_id = as_a_client_sent_it(scope, choosing=choosing)
         token = CURRENT_REQUEST.set(request)
         answered = False
 

@@ -53,7 +53,14 @@ class AppChoice:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
             return
-        await self._served[self._index(scope)](scope, receive, send)
+        chosen = self._served[self._index(scope)]
+        # The choice is the host's business: the app gets the request as a client sent it.
+        headers = [
+            (name, value)
+            for name, value in scope.get("headers", [])
+            if name.decode("latin-1").lower() != APP_CHOICE_HEADER
+        ]
+        await chosen({**scope, "headers": headers}, receive, send)
 
     def _index(self, scope: dict[str, Any]) -> int:
         for name, value in scope.get("headers", []):

@@ -157,6 +157,8 @@ class Zygote:
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 self.control.close()
                 connection.close()  # the checks wait for this connection's end
+                if self.confined:
+                    _lock_down(answer_id)
                 from workbook.host.answer import run
 
                 run(command, socket.socket(fileno=fds[0]), fds[1])
@@ -229,6 +231,17 @@ class Zygote:
                 return None
             time.sleep(0.005)
         return self.ended.pop(pid, 0)
+
+
+def _lock_down(answer_id: str) -> None:
+    """No permission changes from here on (``workbook.host.lockdown``); where seccomp cannot
+    be had, the data folders' mode bits are all that is left, and the host's log says so."""
+    from workbook.host.lockdown import LockdownUnavailable, refuse_permission_changes
+
+    try:
+        refuse_permission_changes()
+    except LockdownUnavailable as error:
+        sys.stderr.write(f"answer {answer_id}: permission changes not refused: {error}\n")
 
 
 def _empty(directory: str, keep: set[str]) -> None:
