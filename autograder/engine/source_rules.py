@@ -61,6 +61,7 @@ RULES = {
     "WB103": "Pydantic 1 validator: Pydantic 2 has field_validator and model_validator.",
     "WB201": "Deprecated FastAPI spelling: the modern one is documented beside it.",
     "WB202": "A task whose handle is thrown away can be garbage-collected before it finishes.",
+    "WB203": "An attribute named by a string put together at run time hides which API is used.",
     "WB301": "A secret written in the code: it belongs in the environment, read by settings.",
 }
 RELATED_ITEMS = {
@@ -100,18 +101,257 @@ def secret_literals(source: str) -> list[str]:
 
 
 def findings(source: str) -> list[Finding]:
-    """Every WB finding in ``source`` (a source that does not parse has none: ruff says why)."""
+    """Every WB finding in ``source`` (a source that does not parse has none: ruff says why).
+
+    The rules read the code as it is spelled after ``plain_spelling``: an alias, a `getattr`
+    with a name the code spells out, or a name built from literals reads as the plain name.
+    """
     try:
-        tree = ast.parse(source)
+        tree = plain_spelling(ast.parse(source))
+        visitor = _Visitor(app_like=_AppLike(tree), tree=tree)
+        visitor.visit(tree)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []
-    visitor = _Visitor()
-    visitor.visit(tree)
-    return sorted(visitor.found, key=lambda f: (f.line, f.code))
+    unique = {(f.line, f.code, f.message): f for f in visitor.found}
+    return sorted(unique.values(), key=lambda f: (f.line, f.code))
+
+
+# --- spellings that walk around a rule, read plainly ---------------------------------------------
+#
+# A rule that looks for `app.on_event` or `.parse_obj(...)` is walked around by `hook =
+# app.on_event`, `from pydantic import validator as check`, `getattr(app, "on_" + "event")` or
+# a helper that hands `on_startup=` on. No linter follows these for the workbook's own rules
+# (ruff's B009 flags a constant `getattr`, nothing more), so the tree is rewritten first: names
+# bound once to another name or attribute become that name, strings built from literals become
+# the literal, and `getattr(x, "name")` becomes `x.name`.
+
+HOOK_NAMES = {"on_event", "add_event_handler", "on_startup", "on_shutdown"}
+DYNAMIC_ACCESS = {"getattr", "setattr", "delattr", "attrgetter", "methodcaller"}
+
+
+def plain_spelling(tree: ast.Module) -> ast.Module:
+    """``tree`` with aliases, folded strings and constant `getattr` written plainly."""
+    bound: dict[str, int] = {}
+    values: dict[str, ast.expr] = {}
+    for node in ast.walk(tree):
+        for name in _bound_names(node):
+            bound[name] = bound.get(name, 0) + 1
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            if isinstance(node.targets[0], ast.Name):
+                values[node.targets[0].id] = node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            if isinstance(node.target, ast.Name):
+                values[node.target.id] = node.value
+        elif isinstance(node, ast.ImportFrom):
+            for alias in node.names:
+                if alias.asname and alias.asname != alias.name:
+                    values[alias.asname] = ast.Name(id=alias.name, ctx=ast.Load())
+    once = {name: value for name, value in values.items() if bound.get(name) == 1}
+    rewritten = _PlainSpelling(once).visit(tree)
+    return ast.fix_missing_locations(rewritten)
+
+
+def _bound_names(node: ast.AST) -> list[str]:
+    """The names a node binds: any rebinding makes a name no alias."""
+    if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
+        return [node.id]
+    if isinstance(node, ast.arg):
+        return [node.arg]
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return [node.name]
+    if isinstance(node, ast.Import | ast.ImportFrom):
+        return [alias.asname or alias.name.split(".")[0] for alias in node.names]
+    if isinstance(node, ast.ExceptHandler) and node.name:
+        return [node.name]
+    if isinstance(node, ast.Global | ast.Nonlocal):
+        return [*node.names, *node.names]  # bound elsewhere too: never an alias
+    return []
+
+
+class _PlainSpelling(ast.NodeTransformer):
+    def __init__(self, aliases: dict[str, ast.expr]) -> None:
+        self.aliases = aliases
+        self.expanding: set[str] = set()
+
+    def visit_Name(self, node: ast.Name) -> ast.expr:
+        value = self.aliases.get(node.id)
+        if (
+            not isinstance(node.ctx, ast.Load)
+            or value is None
+            or node.id in self.expanding
+            or len(self.expanding) > 20
+        ):
+            return node
+        folded = _folded(value, self.aliases)
+        if folded is not None:
+            return ast.copy_location(ast.Constant(value=folded), node)
+        if not isinstance(value, ast.Name | ast.Attribute | ast.Call):
+            return node
+        if isinstance(value, ast.Call) and _called_name(value.func) != "getattr":
+            return node  # a value made by a call is no alias (`client = make_client()`)
+        self.expanding.add(node.id)
+        try:
+            expanded = self.visit(_relocated(value, node))
+        finally:
+            self.expanding.discard(node.id)
+        return expanded
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.expr:
+        folded = _folded(node, self.aliases)
+        if folded is not None:
+            return ast.copy_location(ast.Constant(value=folded), node)
+        return self.generic_visit(node)
+
+    def visit_JoinedStr(self, node: ast.JoinedStr) -> ast.expr:
+        folded = _folded(node, self.aliases)
+        if folded is not None:
+            return ast.copy_location(ast.Constant(value=folded), node)
+        return self.generic_visit(node)
+
+    def visit_Call(self, node: ast.Call) -> ast.expr:
+        folded = _folded(node, self.aliases)
+        if folded is not None:
+            return ast.copy_location(ast.Constant(value=folded), node)
+        self.generic_visit(node)
+        if (
+            isinstance(node.func, ast.Name)
+            and node.func.id == "getattr"
+            and len(node.args) >= 2
+            and isinstance(node.args[1], ast.Constant)
+            and isinstance(node.args[1].value, str)
+            and node.args[1].value.isidentifier()
+        ):
+            attribute = ast.Attribute(value=node.args[0], attr=node.args[1].value, ctx=ast.Load())
+            return ast.copy_location(attribute, node)
+        return node
+
+
+def _relocated(value: ast.expr, at: ast.AST) -> ast.expr:
+    """A copy of ``value`` placed where it is used, so findings name the line of the use."""
+    copied = ast.parse(ast.unparse(value), mode="eval").body
+    for node in ast.walk(copied):
+        ast.copy_location(node, at)
+    return copied
+
+
+def _folded(node: ast.expr, aliases: dict[str, ast.expr], depth: int = 0) -> str | None:
+    """A string built from literals: `"on_" + "event"`, an f-string of them, `"".join([...])`."""
+    if depth > 20:
+        return None
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.Name) and node.id in aliases:
+        return _folded(aliases[node.id], aliases, depth + 1)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = (
+            _folded(node.left, aliases, depth + 1),
+            _folded(node.right, aliases, depth + 1),
+        )
+        return left + right if left is not None and right is not None else None
+    if isinstance(node, ast.JoinedStr):
+        parts = []
+        for value in node.values:
+            inner = value.value if isinstance(value, ast.FormattedValue) else value
+            text = _folded(inner, aliases, depth + 1)
+            if text is None:
+                return None
+            parts.append(text)
+        return "".join(parts)
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "join"
+        and len(node.args) == 1
+        and isinstance(node.args[0], ast.List | ast.Tuple)
+    ):
+        separator = _folded(node.func.value, aliases, depth + 1)
+        parts = [_folded(element, aliases, depth + 1) for element in node.args[0].elts]
+        if separator is None or any(part is None for part in parts):
+            return None
+        return separator.join(part for part in parts if part is not None)
+    return None
+
+
+def _names_and_helpers(
+    tree: ast.Module | None,
+) -> tuple[dict[str, ast.expr], dict[str, list[tuple[int, str]]]]:
+    """Names bound once (to what), and the helpers that read an attribute named by one of
+    their parameters (`def call(obj, name): return getattr(obj, name)()`): which parameter."""
+    if tree is None:
+        return {}, {}
+    bound: dict[str, int] = {}
+    values: dict[str, ast.expr] = {}
+    for node in ast.walk(tree):
+        for name in _bound_names(node):
+            bound[name] = bound.get(name, 0) + 1
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            if isinstance(node.targets[0], ast.Name):
+                values[node.targets[0].id] = node.value
+    assigned = {name: value for name, value in values.items() if bound.get(name) == 1}
+    helpers: dict[str, list[tuple[int, str]]] = {}
+    for function in ast.walk(tree):
+        if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        parameters = [a.arg for a in (*function.args.posonlyargs, *function.args.args)]
+        named = set()
+        for node in ast.walk(function):
+            if not isinstance(node, ast.Call):
+                continue
+            called = _called_name(node.func)
+            if called in {"getattr", "setattr", "delattr"} and len(node.args) >= 2:
+                chosen = node.args[1]
+            elif called in {"attrgetter", "methodcaller"} and node.args:
+                chosen = node.args[0]
+            else:
+                continue
+            if isinstance(chosen, ast.Name) and chosen.id in parameters:
+                named.add(chosen.id)
+        if named:
+            helpers[function.name] = [(i, p) for i, p in enumerate(parameters) if p in named]
+    return assigned, helpers
+
+
+class _AppLike:
+    """Which expressions are the app or a router: names bound to `FastAPI(...)` and the like,
+    `x.router`, `request.app`, and parameters of helpers that are handed one."""
+
+    def __init__(self, tree: ast.Module) -> None:
+        self.names: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+                if _called_name(node.value.func) in {"FastAPI", "Starlette", "APIRouter", "Router"}:
+                    self.names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+        functions = {
+            node.name: node
+            for node in ast.walk(tree)
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        }
+        for _ in range(3):  # helpers of helpers
+            for node in ast.walk(tree):
+                if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+                    continue
+                function = functions.get(node.func.id)
+                if function is None:
+                    continue
+                parameters = [a.arg for a in (*function.args.posonlyargs, *function.args.args)]
+                handed = list(zip(parameters, node.args, strict=False))
+                handed += [(k.arg, k.value) for k in node.keywords if k.arg]
+                self.names |= {name for name, value in handed if self(value)}
+
+    def __call__(self, node: ast.expr) -> bool:
+        if isinstance(node, ast.Name):
+            return node.id in self.names
+        if isinstance(node, ast.Attribute):
+            return node.attr in {"router", "app"} or self(node.value)
+        if isinstance(node, ast.Call):
+            return _called_name(node.func) in {"FastAPI", "APIRouter"}
+        return False
 
 
 class _Visitor(ast.NodeVisitor):
-    def __init__(self) -> None:
+    def __init__(self, app_like: _AppLike | None = None, tree: ast.Module | None = None) -> None:
+        self.app_like = app_like or (lambda node: False)
+        self.assigned, self.name_parameters = _names_and_helpers(tree)
         self.found: list[Finding] = []
         self.task_groups: set[str] = set()  # names bound by `async with TaskGroup() as name`
         self.secrets: list[str] = []  # the literals WB301 found
@@ -218,16 +458,18 @@ class _Visitor(ast.NodeVisitor):
                         "WB201",
                         f"`{name}(regex=...)` is deprecated; write `pattern=...`.",
                     )
-        if name in {"FastAPI", "Starlette", "APIRouter", "Router"}:
-            for keyword in node.keywords:
-                if keyword.arg in ("on_startup", "on_shutdown"):
-                    # No warning at run time either: only the source shows it.
-                    self._add(
-                        keyword.value,
-                        "WB201",
-                        f"`{keyword.arg}=` is the old way to start and stop resources (Starlette "
-                        "1.0 removed it): one lifespan opens them and closes them, in order.",
-                    )
+        for keyword in node.keywords:
+            if keyword.arg in ("on_startup", "on_shutdown"):
+                # On any call: a helper that builds the app hands the keyword on. No warning at
+                # run time either: only the source shows it.
+                self._add(
+                    keyword.value,
+                    "WB201",
+                    f"`{keyword.arg}=` is the old way to start and stop resources (Starlette "
+                    "1.0 removed it): one lifespan opens them and closes them, in order.",
+                )
+        self._dynamic_access(node, name)
+        self._helper_handed_a_name(node)
         if isinstance(node.func, ast.Attribute) and node.func.attr in RENAMED_METHODS:
             method = node.func.attr
             # `.dict()` with no arguments or with Pydantic's own keywords; other objects'
@@ -256,18 +498,131 @@ class _Visitor(ast.NodeVisitor):
                     "WB103",
                     f"`@{name}` is Pydantic 1; Pydantic 2 uses `@{RENAMED_VALIDATORS[name]}`.",
                 )
-            if isinstance(target, ast.Attribute) and target.attr == "on_event":
-                self._add(
-                    decorator,
-                    "WB201",
-                    "`on_event` is deprecated (and gone from Starlette 1.0): start and stop "
-                    "resources in a lifespan.",
-                )
         self.generic_visit(node)
 
     visit_AsyncFunctionDef = visit_FunctionDef
 
+    def visit_Constant(self, node: ast.Constant) -> None:
+        # `setattr(app.router, "on_startup", ...)`, `**{"on_startup": [...]}`, `vars(...)[...]`,
+        # `attrgetter("router.on_startup")`, a helper handed "on_event": the name, as a string.
+        if isinstance(node.value, str) and HOOK_NAMES & set(node.value.split(".")):
+            self._add(
+                node,
+                "WB201",
+                f"{node.value!r} names the old start-up and shut-down hooks (on_event, "
+                "on_startup, on_shutdown, add_event_handler), whatever reaches them: start and "
+                "stop resources in one lifespan, `FastAPI(lifespan=...)`.",
+            )
+
+    def _dynamic_access(self, node: ast.Call, name: str) -> None:
+        """An attribute of the app or a router named at run time: the review cannot read it."""
+        receiver, chosen = None, None
+        if name in {"getattr", "setattr", "delattr"} and len(node.args) >= 2:
+            receiver, chosen = node.args[0], node.args[1]
+        elif name == "__getattribute__" and isinstance(node.func, ast.Attribute) and node.args:
+            receiver, chosen = node.func.value, node.args[0]
+        elif (
+            isinstance(node.func, ast.Call)
+            and _called_name(node.func.func) in DYNAMIC_ACCESS
+            and node.args
+        ):
+            receiver = node.args[0]
+            chosen = node.func.args[0] if node.func.args else None
+        elif name == "vars" and node.args:
+            receiver, chosen = node.args[0], ast.Name(id="vars")
+        elif name in {"attrgetter", "methodcaller"} and node.args:
+            # The object comes later (`attrgetter(name)(obj)`, read above); the name is here.
+            receiver, chosen = ast.Constant(value=None), node.args[0]
+        if receiver is None or chosen is None:
+            return
+        outer_of_a_getter = isinstance(node.func, ast.Call)
+        if isinstance(chosen, ast.Constant):
+            if outer_of_a_getter:
+                return
+            if isinstance(chosen.value, str) and chosen.value in RENAMED_METHODS:
+                self._add(
+                    node,
+                    "WB102",
+                    f"`{_source_of(node)}` reaches `.{chosen.value}`, which is Pydantic 1; "
+                    f"Pydantic 2 calls it `{RENAMED_METHODS[chosen.value]}`.",
+                )
+            return
+        if self.app_like(receiver):
+            self._add(
+                node,
+                "WB201",
+                f"`{_source_of(node)}` reaches into the app by a name chosen at run time, so "
+                "the review cannot tell which API it uses (the old start-up hooks among them). "
+                "Write the attribute out, and start and stop resources in a lifespan.",
+            )
+        elif self._assembled(chosen) and not outer_of_a_getter:
+            self._assembled_name(node)
+
+    def _assembled_name(self, node: ast.AST) -> None:
+        self._add(
+            node,
+            "WB203",
+            f"`{_source_of(node)}` names an attribute with a string put together at run time, "
+            "which hides from review (and from readers) which API the code uses. Write the "
+            "attribute out: `obj.name`.",
+        )
+
+    def _assembled(self, node: ast.expr, depth: int = 0) -> bool:
+        """A name put together from literals in the code (`"".join(reversed("..."))`, a
+        lookup by a literal key), as opposed to one that comes from data, like a field name."""
+        if depth > 20:
+            return False
+        if isinstance(node, ast.Constant):
+            return isinstance(node.value, str | bytes)
+        if isinstance(node, ast.Name):
+            value = self.assigned.get(node.id)
+            return value is not None and self._assembled(value, depth + 1)
+        if isinstance(node, ast.Call) and _called_name(node.func) == "chr":
+            return True
+        return any(
+            self._assembled(child, depth + 1)
+            for child in ast.iter_child_nodes(node)
+            if isinstance(child, ast.expr)
+        )
+
+    def _helper_handed_a_name(self, node: ast.Call) -> None:
+        """A helper that reads an attribute named by one of its parameters, called with it."""
+        if not isinstance(node.func, ast.Name):
+            return
+        for index, parameter in self.name_parameters.get(node.func.id, []):
+            given = node.args[index] if index < len(node.args) else _keyword(node, parameter)
+            if given is None or isinstance(given, ast.Starred):
+                continue
+            if isinstance(given, ast.Constant) and isinstance(given.value, str):
+                if given.value in RENAMED_METHODS:
+                    self._add(
+                        node,
+                        "WB102",
+                        f"`{_source_of(node)}` hands `{given.value}` to `{node.func.id}`, which "
+                        f"reaches the attribute of that name: `.{given.value}` is Pydantic 1; "
+                        f"Pydantic 2 calls it `{RENAMED_METHODS[given.value]}`.",
+                    )
+            elif self._assembled(given):
+                self._assembled_name(node)
+
     def visit_Attribute(self, node: ast.Attribute) -> None:
+        if node.attr in HOOK_NAMES:
+            self._add(
+                node,
+                "WB201",
+                f"`.{node.attr}` is the old way to start and stop resources (deprecated, and "
+                "gone from Starlette 1.0), however it is reached: an alias, `getattr`, "
+                "`app.router.on_startup.append(...)`. One lifespan opens resources and closes "
+                "them, in order: `FastAPI(lifespan=...)`.",
+            )
+        elif node.attr == "__dict__" and self.app_like(node.value):
+            self._add(
+                node,
+                "WB201",
+                f"`{_source_of(node)}` reaches into the app's attributes by name, so the "
+                "review cannot tell which API it uses. Write the attribute out, and start and "
+                "stop resources in a lifespan.",
+            )
         if node.attr in RENAMED_STATUS:
             self._add(
                 node,
