@@ -210,6 +210,12 @@ def raw_fchmodat():
         raise OSError(ctypes.get_errno(), "fchmodat")
 
 
+def trace_zygote():
+    PTRACE_ATTACH = 16
+    if libc.ptrace(PTRACE_ATTACH, os.getppid(), 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "ptrace")
+
+
 @app.get("/look")
 async def look() -> dict:
     return {
@@ -219,6 +225,8 @@ async def look() -> dict:
         "chmod_command": attempt(lambda: run("chmod", "700", DATA)),
         "user_namespace": attempt(lambda: run("unshare", "-r", "ls", DATA)),
         "list": attempt(lambda: os.listdir(DATA)),
+        "zygote_memory": attempt(lambda: open(f"/proc/{os.getppid()}/mem", "r+b").close()),
+        "trace_zygote": attempt(trace_zygote),
         "threads": attempt(lambda: run("python3", "-c", THREAD)),
     }
 """
@@ -247,6 +255,8 @@ def test_a_confined_answer_cannot_make_its_data_folder_listable():
         assert seen["chmod_command"] == "RuntimeError", seen
         assert seen["user_namespace"] == "RuntimeError", seen
         assert seen["list"] == "PermissionError", seen
+        assert seen["trace_zygote"] == "PermissionError", seen
+        assert seen["zygote_memory"] == "PermissionError", seen
         assert (here.parent.stat().st_mode & 0o777) == 0o300
 
 

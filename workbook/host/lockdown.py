@@ -5,8 +5,10 @@ checks hand to other answers, and it is not listable (``autograder.engine.answer
 reaches its own folder by the path it was given, never another by looking around. A mode bit
 only holds while its owner cannot change it, and inside the sandbox the answer owns the folder.
 So a confined answer process, and every process it starts, is refused the system calls that
-change a file's mode or ACL, and the ones that would make a user namespace of its own (where
-it could read its own files whatever their mode). No app needs any of them to serve.
+change a file's mode or ACL, the ones that would make a user namespace of its own (where
+it could read its own files whatever their mode), and the ones that reach into another
+process's memory (to have the zygote do it). No app needs any of them to serve. The zygote
+installs the filter on itself before any answer runs; every answer inherits it.
 
 libseccomp through ``pyseccomp`` (ctypes, the same API as libseccomp's own Python binding):
 the filter is the kernel's, so no Python-level patching inside the answer undoes it.
@@ -23,6 +25,8 @@ REFUSED = (
     "chmod", "fchmodat", "fchmodat2",
     "setxattr", "lsetxattr", "fsetxattr", "setxattrat",  # a POSIX ACL rewrites the mode
     "unshare",
+    # Nor may one process of the sandbox work another (the zygote, its init) by its memory.
+    "ptrace", "process_vm_writev", "process_vm_readv",
 )  # fmt: skip
 CLONE_NEWUSER = 0x10000000
 
@@ -60,4 +64,19 @@ def refuse_permission_changes() -> list[str]:
     rules.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")
     refused.append("clone3")
     rules.load()
+    _not_dumpable()
     return refused
+
+
+PR_SET_DUMPABLE = 4
+
+
+def _not_dumpable() -> None:
+    """Another process of the same user reads or writes this one's memory through
+    ``/proc/PID/mem`` (an open(), which no filter can tell from any other) only while it is
+    dumpable; children inherit the flag. The standard library has no prctl, hence ctypes."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+        raise LockdownUnavailable(f"prctl(PR_SET_DUMPABLE) failed (errno {ctypes.get_errno()})")

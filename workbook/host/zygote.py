@@ -157,8 +157,6 @@ class Zygote:
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 self.control.close()
                 connection.close()  # the checks wait for this connection's end
-                if self.confined:
-                    _lock_down(answer_id)
                 from workbook.host.answer import run
 
                 run(command, socket.socket(fileno=fds[0]), fds[1])
@@ -233,7 +231,7 @@ class Zygote:
         return self.ended.pop(pid, 0)
 
 
-def _lock_down(answer_id: str) -> None:
+def _lock_down() -> None:
     """No permission changes from here on (``workbook.host.lockdown``); where seccomp cannot
     be had, the data folders' mode bits are all that is left, and the host's log says so."""
     from workbook.host.lockdown import LockdownUnavailable, refuse_permission_changes
@@ -241,7 +239,7 @@ def _lock_down(answer_id: str) -> None:
     try:
         refuse_permission_changes()
     except LockdownUnavailable as error:
-        sys.stderr.write(f"answer {answer_id}: permission changes not refused: {error}\n")
+        sys.stderr.write(f"the answer host: permission changes are not refused: {error}\n")
 
 
 def _empty(directory: str, keep: set[str]) -> None:
@@ -283,6 +281,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # Only a zygote whose parent is a sandbox's init may kill "everything but itself".
     confined = args.confined and os.getppid() == 1
+    if args.confined:
+        # Before anything of an answer's runs: every answer is forked from here and inherits
+        # it, and the zygote itself refuses too, should an answer get it to act for it.
+        _lock_down()
     preload()
     control = socket.socket(fileno=args.control_fd)
     control.setblocking(False)
