@@ -7,6 +7,7 @@ from pydantic import ConfigDict
 from autograder.checks.pydantic_config_dict import call
 from autograder.engine.checkkit import require, rule, same_answer
 from autograder.engine.proptest import examples
+from autograder.engine.source_rules import plain_spelling
 
 padding = st.sampled_from(["", " ", "  ", "\t", "\n "])
 usernames = st.one_of(
@@ -45,12 +46,38 @@ KNOWN_KEYS = set(ConfigDict.__annotations__)
 
 
 def _config_dict_keys(source):
-    """Every keyword passed to ConfigDict(...) in the source, with its line."""
+    """Every key given to ConfigDict(...) (or to `model_config` as a plain dict) in the
+    source, with its line, read through aliases and `**{...}` (``plain_spelling``)."""
     found = []
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "ConfigDict":
+    for node in ast.walk(plain_spelling(ast.parse(source))):
+        if isinstance(node, ast.Call) and _name_of(node.func) == "ConfigDict":
             found.extend((keyword.arg, node.lineno) for keyword in node.keywords if keyword.arg)
+            for keyword in node.keywords:
+                if keyword.arg is None and isinstance(keyword.value, ast.Dict):
+                    found.extend(_dict_keys(keyword.value))
+        elif (
+            isinstance(node, ast.Assign | ast.AnnAssign)
+            and isinstance(node.value, ast.Dict)
+            and any(
+                _name_of(target) == "model_config"
+                for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+            )
+        ):
+            found.extend(_dict_keys(node.value))
     return found
+
+
+def _name_of(node):
+    """`ConfigDict` for `ConfigDict` and for `pydantic.ConfigDict`."""
+    return getattr(node, "id", None) or getattr(node, "attr", None)
+
+
+def _dict_keys(literal):
+    return [
+        (key.value, key.lineno)
+        for key in literal.keys
+        if isinstance(key, ast.Constant) and isinstance(key.value, str)
+    ]
 
 
 @rule(

@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 from autograder.checks.pydantic_model_validate import call
 from autograder.engine.checkkit import require, rule, same_answer
 from autograder.engine.proptest import examples
+from autograder.engine.source_rules import plain_spelling
 
 skus = st.sampled_from(["KT-100", "TS-200", "MG-300", "BL-400", "XX-999"])
 patches = st.fixed_dictionaries(
@@ -44,7 +45,8 @@ MODEL_KEYWORDS = {"exclude", "include", "exclude_none", "exclude_unset", "by_ali
 def test_models_are_read_and_written_with_pydantic_2_methods(learner_source):
     """models are validated and dumped with model_validate and model_dump(_json)"""
     found = []
-    for node in ast.walk(ast.parse(learner_source)):
+    # Read through aliases and `getattr(model, "parse_obj")` as if spelled plainly.
+    for node in ast.walk(plain_spelling(ast.parse(learner_source))):
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
             continue
         method = node.func.attr

@@ -1,0 +1,43 @@
+# attack: rules read names and spellings, which a helper, getattr or an .append walks around
+# tries: keep the starter's start-up and shut-down functions (no lifespan), put in the right
+# order on the app's own router lists, which warn about nothing and name no `on_startup=`
+# exercise: state-lifespan-events
+from typing import Annotated
+
+import httpx
+from fastapi import FastAPI, Path, Request, status
+from pydantic import BaseModel, Field
+
+from workbook.upstreams import audit_service_url
+
+
+class Order(BaseModel):
+    sku: Annotated[str, Field(min_length=1, max_length=20)]
+    quantity: Annotated[int, Field(ge=1, le=100)]
+
+
+async def open_audit() -> None:
+    app.state.audit = httpx.AsyncClient(base_url=audit_service_url(), timeout=5.0)
+    app.state.pending = []  # audit entries, sent in one go at shut-down
+
+
+async def close_audit() -> None:
+    await app.state.audit.aclose()
+
+
+async def flush_audit() -> None:
+    for entry in app.state.pending:
+        await app.state.audit.post("/v1/entries", json=entry)
+
+
+app = FastAPI(title="Orders")
+app.router.on_startup.append(open_audit)
+app.router.on_shutdown.extend([flush_audit, close_audit])
+
+
+@app.post("/shops/{shop_id}/orders", status_code=status.HTTP_201_CREATED)
+async def place_order(shop_id: Annotated[int, Path(ge=1)], order: Order, request: Request) -> Order:
+    request.app.state.pending.append(
+        {"action": f"order.placed:{order.sku}x{order.quantity}", "subject": f"shop:{shop_id}"}
+    )
+    return order
