@@ -360,3 +360,34 @@ def test_what_the_reading_cannot_follow_leaves_the_verdict_to_behaviour():
     assert looked_up.asks_for("current_member") is None
     plain = route_dependencies(source, "GET", "/plain")
     assert plain is not None and plain.asks_for("current_member") is False
+
+
+def test_a_session_opened_in_a_dependency_a_factory_makes_is_fine():
+    assert not found("""
+        def session_for(engine):
+            async def session_dependency():
+                async with AsyncSession(engine) as session:
+                    yield session
+            return session_dependency
+
+        SessionDep = Annotated[AsyncSession, Depends(session_for(engine))]
+
+        @app.get("/books")
+        async def books(session: SessionDep):
+            return []
+    """)
+
+
+def test_a_factory_that_is_never_a_dependency_still_opens_sessions_outside_one():
+    assert [function for _, function in found("""
+        def session_for(engine):
+            async def session_dependency():
+                async with AsyncSession(engine) as session:
+                    yield session
+            return session_dependency
+
+        @app.get("/books")
+        async def books():
+            async for session in session_for(engine)():
+                return []
+    """)] == ["session_dependency"]

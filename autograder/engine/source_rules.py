@@ -767,6 +767,9 @@ def sessions_opened_outside_dependencies(source: str) -> list[SessionOpening]:
                 factories |= names
             elif made in ENGINE_FACTORIES:
                 engines |= names
+    # A dependency made by a factory (`Depends(session_for(engine))`) opens its sessions in the
+    # function the factory returns: every function the markers reach is a dependency too.
+    dependencies |= _reached_from_markers(tree)
     allowed = (dependencies | lifespans) - {""}
 
     openings: list[tuple[ast.Call, str]] = []
@@ -817,6 +820,21 @@ def sessions_opened_outside_dependencies(source: str) -> list[SessionOpening]:
 
     visit_calls(tree, "")
     return sorted(found, key=lambda opening: opening.line)
+
+
+def _reached_from_markers(tree: ast.Module) -> set[str]:
+    """The names of everything FastAPI calls as a dependency, from every marker in the code."""
+    try:
+        reader = _DependencyReader(tree)
+        reached: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and reader._is_marker(node):
+                reader.reached, reader._seen = set(), set()
+                reader._marker_or_helper(node, None, {}, 0)
+                reached |= reader.reached
+    except RecursionError:
+        return set()
+    return reached
 
 
 def _opens_a_session(call: ast.Call, factories: set[str], engines: set[str]) -> bool:
