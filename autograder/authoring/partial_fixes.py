@@ -23,6 +23,9 @@ there with the reason, and then its passing is expected::
     name = "reference-without-step-2"
     why = "step 2 only rewords a comment"
 
+A step that changes only comments or layout makes no partial fix (its code is the starter's or
+the reference's, as ``ast`` reads it).
+
 Reviewed files are read by ``autograder.authoring.reviewed``.
 """
 
@@ -30,8 +33,14 @@ from __future__ import annotations
 
 import ast
 import difflib
+import json
+import re
+import subprocess
+import tempfile
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from autograder.authoring.reviewed import reviewed_file
 from autograder.registry import Exercise
@@ -93,7 +102,31 @@ def hunks_between(starter: str, reference: str) -> list[Hunk]:
     return hunks
 
 
-def steps_of(hunks: list[Hunk], grouping: list[list[int]]) -> list[Step]:
+def _undefined_names(sources: list[str]) -> list[set[str]]:
+    """For each source, the names it uses and never defines (ruff's F821), in one ruff run."""
+    from ruff.__main__ import find_ruff_bin
+
+    with tempfile.TemporaryDirectory(prefix="workbook-partial-") as folder:
+        for index, source in enumerate(sources):
+            (Path(folder) / f"fix_{index}.py").write_text(source, encoding="utf-8")
+        completed = subprocess.run(
+            [find_ruff_bin(), "check", "--isolated", "--no-cache", "--exit-zero", "--quiet",
+             "--select=F821", "--output-format=json", folder],
+            capture_output=True, text=True, timeout=60, check=True,
+        )  # fmt: skip
+    found: list[set[str]] = [set() for _ in sources]
+    for finding in json.loads(completed.stdout or "[]"):
+        index = int(Path(finding["filename"]).stem.removeprefix("fix_"))
+        found[index].update(re.findall(r"`([^`]+)`", finding["message"])[:1])
+    return found
+
+
+def _defines(lines: list[str], name: str) -> bool:
+    pattern = rf"^\s*((async\s+)?def|class)\s+{re.escape(name)}\b|^\s*{re.escape(name)}\s*[:=]"
+    return any(re.search(pattern, line) for line in lines)
+
+
+def steps_of(hunks: list[Hunk], grouping: list[list[int]]) -> list[list[int]]:
     """Group hunks (1-based numbers) into steps; a hunk named by no group is a step alone."""
     named = [number for group in grouping for number in group]
     unknown = sorted(set(named) - set(range(1, len(hunks) + 1)))
@@ -104,7 +137,11 @@ def steps_of(hunks: list[Hunk], grouping: list[list[int]]) -> list[Step]:
         )
     groups = [list(group) for group in grouping]
     groups += [[number] for number in range(1, len(hunks) + 1) if number not in named]
-    groups.sort(key=min)
+    return groups
+
+
+def _numbered(hunks: list[Hunk], groups: list[list[int]]) -> list[Step]:
+    groups = sorted(groups, key=min)
     return [
         Step(index, tuple(hunks[number - 1] for number in sorted(group)))
         for index, group in enumerate(groups, start=1)
@@ -169,6 +206,70 @@ def _apply(
     return "".join(out)
 
 
+def _code_shape(source: str) -> str:
+    """The code without its comments, layout and imports: equal shapes run alike."""
+    tree = ast.parse(source)
+    tree.body = [node for node in tree.body if not isinstance(node, ast.Import | ast.ImportFrom)]
+    return ast.dump(tree)
+
+
+def _uses(lines: list[str], name: str) -> bool:
+    return any(re.search(rf"\b{re.escape(name)}\b", line) for line in lines)
+
+
+def _step_lines(step: Step, starter: list[str], reference: list[str]) -> list[str]:
+    return [
+        line
+        for hunk in step.hunks
+        for line in reference[hunk.b_start : hunk.b_end] + starter[hunk.a_start : hunk.a_end]
+    ]
+
+
+def _closures(
+    steps: list[Step], apply: Callable[[set[Step]], str], starter: list[str], reference: list[str]
+) -> dict[tuple[str, int], set[Step]]:
+    """The steps each partial fix takes, closed over what they need to run.
+
+    "Starter with step X" also takes the steps that define a name X uses (a route's model
+    class); "reference without step X" also leaves out the steps that use a name X defines (a
+    global's readers): a learner's half-done fix runs, it is just not the whole fix. Names come
+    from ruff's F821 (undefined name), for every partial fix at once, until nothing changes;
+    a name no other step defines stays undefined, and that partial fix counts "does not run".
+    """
+    lines = {step: _step_lines(step, starter, reference) for step in steps}
+    taken: dict[tuple[str, int], set[Step]] = {}
+    for step in steps:
+        taken[ONE_STEP, step.number] = {step}
+        taken[LEAVE_ONE_OUT, step.number] = set(steps) - {step}
+    unsettled = set(taken)
+    while unsettled:
+        keys = sorted(unsettled)
+        missing = _undefined_names([apply(taken[key]) for key in keys])
+        unsettled = set()
+        for key, names in zip(keys, missing, strict=True):
+            if not names:
+                continue
+            kind, _ = key
+            if kind == ONE_STEP:  # take the steps that define them
+                more = {s for s in steps if s not in taken[key]
+                        and any(_defines(lines[s], name) for name in names)}  # fmt: skip
+                taken[key] |= more
+            else:  # leave out the steps that use them
+                more = {s for s in taken[key] if any(_uses(lines[s], name) for name in names)}
+                taken[key] -= more
+            if more:
+                unsettled.add(key)
+    return taken
+
+
+def _mentions_steps(kind: str, step: Step, taken: set[Step], steps: list[Step]) -> str:
+    if kind == ONE_STEP:
+        others = sorted(s.number for s in taken if s is not step)
+        return f" (with step {', '.join(map(str, others))}, which it needs)" if others else ""
+    others = sorted(s.number for s in steps if s not in taken and s is not step)
+    return f" (and step {', '.join(map(str, others))}, which need it)" if others else ""
+
+
 def partial_fixes_of(
     exercise: Exercise, *, kinds: tuple[str, ...] = (LEAVE_ONE_OUT, ONE_STEP)
 ) -> list[PartialFix]:
@@ -179,41 +280,34 @@ def partial_fixes_of(
     hunks = hunks_between(starter_text, reference_text)
     a, b = _import_lines(starter_text), _import_lines(reference_text)
     imports = {hunk for hunk in hunks if _only_imports(hunk, starter, reference, a, b)}
-    steps = steps_of([h for h in hunks if h not in imports], reviewed_file(exercise).steps)
+    steppable = [h for h in hunks if h not in imports]
+    steps = _numbered(steppable, steps_of(steppable, reviewed_file(exercise).steps))
+
+    def apply(taken: set[Step]) -> str:
+        chosen = {hunk for step in taken for hunk in step.hunks}
+        return _apply(starter, reference, hunks, chosen, imports)
+
+    closures = _closures(steps, apply, starter, reference)
     fixes: list[PartialFix] = []
-    # With the imports merged, taking no step (or every step) is the starter (the reference).
-    seen = {
-        starter_text,
-        reference_text,
-        _apply(starter, reference, hunks, set(), imports),
-        _apply(starter, reference, hunks, set(hunks), imports),
-    }
+    # Answers the same code as the starter or the reference (imports aside) are no partial
+    # fix: a step that only rewrites comments or layout, or a step that is the whole fix.
+    seen = {_code_shape(starter_text), _code_shape(reference_text)}
     for step in steps:
-        everything_else = set(hunks) - set(step.hunks)
-        candidates = {
-            LEAVE_ONE_OUT: _apply(starter, reference, hunks, everything_else, imports),
-            ONE_STEP: _apply(starter, reference, hunks, set(step.hunks), imports),
-        }
         for kind in kinds:
-            source = candidates[kind]
-            if source in seen:  # one step is the whole fix: this is the starter or the reference
+            taken = closures[kind, step.number]
+            source = apply(taken)
+            if _code_shape(source) in seen:
                 continue
+            name = f"{kind}-step-{step.number}"
             try:
                 compile(source, "<partial fix>", "exec", dont_inherit=True)
             except SyntaxError as error:
                 # Hunks cut across a block: write the steps in the reviewed file instead.
                 raise ValueError(
-                    f"{exercise.id}: {kind}-step-{step.number} does not compile ({error}); "
-                    f"group its hunks into steps a learner takes, in {reviewed_file(exercise).path}"
+                    f"{exercise.id}: {name} does not compile ({error}); group its hunks "
+                    f"into steps a learner takes, in {reviewed_file(exercise).path}"
                 ) from error
-            seen.add(source)
-            fixes.append(
-                PartialFix(
-                    f"{kind}-step-{step.number}",
-                    kind,
-                    step,
-                    source,
-                    step.describe(reference, starter),
-                )
-            )
+            seen.add(_code_shape(source))
+            where = step.describe(reference, starter) + _mentions_steps(kind, step, taken, steps)
+            fixes.append(PartialFix(name, kind, step, source, where))
     return fixes
