@@ -9,14 +9,21 @@ half-done notebook. After ``python -m autograder grade`` and ``nbgrader generate
 - every attacker scores 0 and every control keeps its exact score;
 - no line of a reference or a hidden check reaches any feedback or autograded notebook;
 - the run finishes, and nothing outside the course changed: not the project, not the other
-  students' submissions, not the gradebook after the run.
+  students' submissions, not the gradebook after the run;
+- the grader's canary file (``__COURSE__/grader-canary.json``) never reaches feedback, and a
+  canary service on the machine's loopback (``__CANARY__``) never gets a request.
 """
 
 from __future__ import annotations
 
 import hashlib
+import http.server
+import json
+import secrets
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -54,9 +61,10 @@ def lesson_of(path: Path) -> str:
     return LOADED.exercise(target_of(path)).lesson
 
 
-def attack_source(path: Path, course: Path) -> str:
+def attack_source(path: Path, course: Path, canary_url: str = "http://127.0.0.1:9") -> str:
     return (
         path.read_text(encoding="utf-8")
+        .replace("__CANARY__", canary_url)
         .replace("__COURSE__", str(course))
         .replace("__PROJECT__", str(PROJECT))
     )
@@ -91,7 +99,44 @@ def course(tmp_path: Path) -> Path:
     return course
 
 
-def test_no_attack_moves_a_grade_or_reaches_what_is_hidden(course):
+class LoopbackCanary:
+    """A service only the grading machine reaches; it answers a schema holding its secret."""
+
+    def __init__(self) -> None:
+        self.requests: list[str] = []
+        self.secret = f"CANARY-SERVICE-{secrets.token_hex(8)}"
+        canary = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                canary.requests.append(self.path)
+                body = json.dumps({"type": "string", "enum": [canary.secret]}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def loopback_canary() -> Iterator[LoopbackCanary]:
+    canary = LoopbackCanary()
+    yield canary
+    canary.server.shutdown()
+    canary.server.server_close()
+
+
+def test_no_attack_moves_a_grade_or_reaches_what_is_hidden(course, loopback_canary):
+    file_secret = f"CANARY-FILE-{secrets.token_hex(8)}"
+    (course / "grader-canary.json").write_text(
+        json.dumps({"type": "string", "enum": [file_secret]}), encoding="utf-8"
+    )
     exercises = LOADED.exercises_of(LESSON)
     total = sum(exercise.points for exercise in exercises)
     half = {exercise.id for exercise in exercises[::2]}
@@ -118,7 +163,8 @@ def test_no_attack_moves_a_grade_or_reaches_what_is_hidden(course):
     )
     for path in ATTACKS:
         student = f"attacker-{path.stem.replace('_', '-')}"
-        answer = only_answer(course, attack_source(path, course), target_of(path))
+        source = attack_source(path, course, loopback_canary.url)
+        answer = only_answer(course, source, target_of(path))
         submit(course, student, lesson_of(path), answer)
         expected[student] = 0
     controls = course / "submitted" / "control-reference"
@@ -154,6 +200,8 @@ def test_no_attack_moves_a_grade_or_reaches_what_is_hidden(course):
             assert not (reference - own) & shown, (
                 f"{student}: a reference line in {shown_path.name}"
             )
+            assert file_secret not in text, f"{student}: the grader's file in {shown_path.name}"
+            assert loopback_canary.secret not in text, f"{student}: the loopback canary's answer"
         feedback = course / "feedback" / student / lesson / f"{lesson}.html"
         assert feedback.stat().st_size < 1_500_000, f"{student}'s feedback is not capped"
 
@@ -164,6 +212,7 @@ def test_no_attack_moves_a_grade_or_reaches_what_is_hidden(course):
         project_before
     )
     assert not Path("/tmp/pwned-by-pickle").exists()
+    assert loopback_canary.requests == [], "the checks fetched from a loopback-only service"
 
 
 def test_without_confinement_the_feedback_still_hides_the_reference_and_warns(course, tmp_path):

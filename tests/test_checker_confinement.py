@@ -9,14 +9,22 @@ import socket
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from autograder import registry
-from autograder.classroom.checker import grade_exercise
+from autograder.classroom.checker import (
+    Limits,
+    SubmissionSandbox,
+    _check_here,
+    _in_new_interpreter,
+    grade_exercise,
+)
 from autograder.classroom.checker_confinement import confine_checker
+from autograder.engine.results import ExerciseResult
 from tests.conftest import in_ci
 
 
@@ -207,3 +215,37 @@ def test_a_reference_graded_by_a_confined_checker_scores_full_without_a_note(roo
     result = grade_exercise(exercise.id, exercise.reference_source())
     assert result.passed, [check.message for check in result.failures()]
     assert result.notes == []
+
+
+@pytest.mark.usefixtures("bubblewrap")
+def test_a_checker_started_as_a_new_interpreter_is_confined_too(root):
+    """Under a daemonic dask worker each checker is a new interpreter: the same view."""
+    exercise = registry.load().exercise("api-status-codes")
+    with SubmissionSandbox(confined=True) as sandbox:
+        assert sandbox.handle is not None
+        outcome = _in_new_interpreter(
+            exercise.id, exercise.reference_source(), Limits(), sandbox.handle
+        )
+    kind, payload = outcome
+    assert kind == "result", payload
+    result = ExerciseResult.from_json(payload)
+    assert result.passed and result.notes == []
+
+
+@pytest.mark.usefixtures("bubblewrap")
+def test_checks_that_ran_unconfined_say_so_in_the_result(layout):
+    exercise = registry.load().exercise("async-sleep")
+    with SubmissionSandbox(confined=True) as sandbox:
+        assert sandbox.handle is not None
+        job = {"exercise": exercise.id, "source": exercise.reference_source(),
+               "limits": asdict(Limits()), "host": asdict(sandbox.handle)}  # fmt: skip
+
+        def probe() -> dict[str, Any]:
+            threading.Thread(target=threading.Event().wait, args=(5,), daemon=True).start()
+            return {"outcome": _check_here(job)}
+
+        kind, payload = in_fresh_child(probe)["outcome"]
+    assert kind == "result", payload
+    result = ExerciseResult.from_json(payload)
+    assert result.passed
+    assert any("without a confinement of their own" in note for note in result.notes)
