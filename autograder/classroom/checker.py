@@ -322,7 +322,9 @@ def _confine_resources(job: dict[str, Any]) -> None:
         except OSError:
             joined = False
             break
-    if not joined:
+    if joined:
+        cgroups.hierarchy()  # found now, while /sys is in view: the reference's sandbox needs it
+    else:
         limit = Limits(**job["limits"]).checker_address_space_mb * 1024 * 1024
         _, hard = resource.getrlimit(resource.RLIMIT_AS)
         if hard == resource.RLIM_INFINITY or limit < hard:

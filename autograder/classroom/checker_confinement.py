@@ -28,11 +28,13 @@ it did before, with the grader's view and network, and ``confine_checker`` says 
 from __future__ import annotations
 
 import ctypes
+import errno
 import fcntl
 import logging
 import os
 import platform
 import socket
+import stat
 import struct
 import sys
 import threading
@@ -194,6 +196,10 @@ def _build_root(libc: ctypes.CDLL, host_directory: Path, visible: list[Path]) ->
     # Nothing mounted from here on shows in the grader's namespace, or comes back from it.
     do(None, "/", None, MS_REC | MS_PRIVATE)
     root.mkdir(mode=0o700, exist_ok=True)
+    status = os.lstat(root)
+    if not stat.S_ISDIR(status.st_mode) or status.st_uid != 0:
+        # Someone else made it (a link, a folder of theirs): build nothing on what they chose.
+        raise ConfinementUnavailable(errno.EEXIST, f"{root} is not a folder of root's own")
     do("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755")
     for top in ("bin", "lib", "lib32", "lib64", "sbin"):
         path = Path("/") / top

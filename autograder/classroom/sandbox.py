@@ -27,6 +27,7 @@ from functools import cache
 from pathlib import Path
 
 import workbook
+from autograder.classroom import cgroups
 
 SANDBOX_UPSTREAMS = "/run/workbook/upstreams"
 SANDBOX_DATA = "/run/workbook/data"
@@ -41,6 +42,15 @@ UNCONFINED_NOTE = (
     "Graded without confinement (--unconfined): this answer ran with the grader's own access "
     "to the machine, so a hostile submission could have changed grades or files."
 )
+
+
+# A whole sandbox's share of the machine, enforced by its cgroup (see cgroups.py): an equal CPU
+# weight whatever it does with sessions; memory for all its processes together (one answer may
+# reserve 2 GiB of address space, and its /tmp is charged here too); and a ceiling on tasks
+# (threads count: anyio alone may run 40) that a fork bomb hits at once. No CPU quota: a quota
+# stops a whole group at once when it is spent, which the loop-stall probes would read as a
+# blocked event loop; the weight is what makes the shares fair.
+SANDBOX_SHARE = cgroups.Share(cpu_weight=100, memory_mb=3072, max_processes=512)
 
 
 class SandboxUnavailable(RuntimeError):
@@ -75,6 +85,7 @@ class BubblewrapLauncher:
     upstream_dir: Path  # on this side: where the fake services' Unix sockets appear
     data_dir: Path  # on this side: the answers' databases, the one folder they write that lasts
     max_processes: int = 64
+    share: cgroups.Share = SANDBOX_SHARE
     confined: bool = field(default=True, init=False)
 
     def command(self, control_fd: int) -> list[str]:
@@ -93,6 +104,11 @@ class BubblewrapLauncher:
             sys.executable, "-I", "-m", "workbook.host",
             f"--control-fd={control_fd}", "--confined", f"--max-processes={self.max_processes}",
         ]  # fmt: skip
+
+    def cgroup(self) -> cgroups.Group | None:
+        """A new cgroup for one sandbox (None where cgroups cannot be had): its ``bwrap`` is
+        started through ``join_command``, so it is inside before it forks anything."""
+        return cgroups.new_group("sandbox", self.share)
 
     def relay_path(self, service_socket: Path) -> str:
         return f"{SANDBOX_UPSTREAMS}/{service_socket.relative_to(self.upstream_dir)}"

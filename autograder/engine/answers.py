@@ -42,12 +42,24 @@ class HostUnavailable(RuntimeError):
     """The zygote could not be started or stopped answering; the message says why."""
 
 
+class ProcessGroup(Protocol):
+    """A kernel group (a cgroup) the zygote is started in; ``remove`` kills what is left."""
+
+    def join_command(self, command: list[str]) -> list[str]: ...
+
+    def remove(self) -> None: ...
+
+
 class Launcher(Protocol):
     """How a zygote is started: the command, and whether it runs confined."""
 
     confined: bool
 
     def command(self, control_fd: int) -> list[str]: ...
+
+    def cgroup(self) -> ProcessGroup | None:
+        """A new group for one zygote and all it starts (None: the zygote runs without one)."""
+        ...
 
     def relay_path(self, service_socket: Path) -> str | None:
         """Where a confined answer finds a service's Unix socket (None: it uses TCP)."""
@@ -70,6 +82,9 @@ class PlainLauncher:
 
     def command(self, control_fd: int) -> list[str]:
         return [sys.executable, "-m", "workbook.host", f"--control-fd={control_fd}"]
+
+    def cgroup(self) -> ProcessGroup | None:
+        return None
 
     def relay_path(self, service_socket: Path) -> str | None:
         return None
@@ -161,6 +176,7 @@ class AnswerHost:
         self.owner = directory is None
         self.directory = directory or Path(tempfile.mkdtemp(prefix="workbook-host-"))
         self._process: subprocess.Popen[bytes] | None = None
+        self.cgroup: ProcessGroup | None = None  # the zygote's group, once started in one
         self._ids = itertools.count(1)
         self._token = secrets.token_hex(3)  # answer ids stay unique across attached processes
         self._lock = threading.Lock()
@@ -201,9 +217,14 @@ class AnswerHost:
             control.bind(str(control_path))
             control.listen(16)
             stderr = open(self.directory / "host.log", "wb")
+            command = self.launcher.command(control.fileno())
+            self._remove_cgroup()  # a zygote that ended: what it left is killed with its group
+            self.cgroup = self.launcher.cgroup()
+            if self.cgroup is not None:
+                command = self.cgroup.join_command(command)
             try:
                 self._process = subprocess.Popen(
-                    self.launcher.command(control.fileno()),
+                    command,
                     pass_fds=[control.fileno()],
                     stdin=subprocess.DEVNULL,
                     stdout=subprocess.DEVNULL,
@@ -211,6 +232,7 @@ class AnswerHost:
                     start_new_session=True,  # its whole group is ended with it
                 )
             except OSError as error:
+                self._remove_cgroup()
                 raise HostUnavailable(f"the answer host could not start: {error}") from error
             finally:
                 control.close()
@@ -249,9 +271,15 @@ class AnswerHost:
                 os.killpg(process.pid, signal.SIGKILL)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(5)
+        self._remove_cgroup()  # kills whatever left the zygote's process group (setsid)
         with contextlib.suppress(OSError):
             (self.directory / "data").chmod(0o700)  # listable again, to be removed
         shutil.rmtree(self.directory, ignore_errors=True)
+
+    def _remove_cgroup(self) -> None:
+        group, self.cgroup = self.cgroup, None
+        if group is not None:
+            group.remove()
 
     def log_tail(self, limit: int = 1500) -> str:
         try:

@@ -1,7 +1,7 @@
 # attack: the checker reads what the answer wrote, and runs what it planted there
 # tries: rename the books table and leave a view of that name whose recursive query never ends,
-# so that the checks' own `SELECT count(*) FROM books` spins the checker until its time limit
-# exercise: di-sql-injection
+# so that the checks' own `SELECT ... FROM books` spins the checker until its time limit
+# exercise: di-database-session
 import os
 import sqlite3
 from contextlib import closing
@@ -15,15 +15,14 @@ CREATE VIEW books AS
 with closing(sqlite3.connect(os.environ["DATABASE_URL"].split(":///", 1)[1])) as planting:
     planting.executescript(PLANTED)
 
-from collections.abc import AsyncIterator
 from functools import lru_cache
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Query
+from fastapi import Depends, FastAPI, HTTPException, Path, status
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy import select, text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -38,30 +37,12 @@ def get_settings() -> Settings:
     return Settings()
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
-
-
-@lru_cache
-def engine_for(url: str) -> AsyncEngine:
-    # One pool per database (lesson 05 moves it into the app's lifespan, where it is closed).
-    return create_async_engine(url)
-
-
-async def get_db(settings: SettingsDep) -> AsyncIterator[AsyncSession]:
-    """One session per request, closed when the response is done, whatever happened."""
-    async with AsyncSession(engine_for(settings.database_url), expire_on_commit=False) as session:
-        yield session
-
-
-SessionDep = Annotated[AsyncSession, Depends(get_db)]
-
-
 class Base(DeclarativeBase):
     pass
 
 
 class BookRow(Base):
-    __tablename__ = "books"
+    __tablename__ = "shelved_books"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str]
@@ -81,29 +62,31 @@ class Book(BookIn):
 
 
 app = FastAPI(title="Library")
+engine = create_async_engine(get_settings().database_url)
 
 
-@app.get("/books/search")
-async def search_books(
-    q: Annotated[str, Query(min_length=1, max_length=60)], session: SessionDep
-) -> list[Book]:
-    """Public books whose title contains `q`, in any case."""
-    rows = await session.execute(
-        text(
-            "SELECT id, title, author FROM shelved_books "
-            f"WHERE shelf = 'public' AND title LIKE '%{q}%' ORDER BY id"
+@app.get("/books")
+async def list_books() -> list[Book]:
+    async with AsyncSession(engine) as session:
+        rows = await session.scalars(
+            select(BookRow).where(BookRow.shelf == "public").order_by(BookRow.id)
         )
-    )
-    return [Book(id=row.id, title=row.title, author=row.author) for row in rows]
+        return [Book.model_validate(row) for row in rows]
 
 
-@app.get("/authors/{author}/books")
-async def books_by_author(author: str, session: SessionDep) -> list[Book]:
-    """Public books by exactly this author."""
-    rows = await session.execute(
-        text(
-            "SELECT id, title, author FROM shelved_books "
-            f"WHERE shelf = 'public' AND author = '{author}' ORDER BY id"
-        )
-    )
-    return [Book(id=row.id, title=row.title, author=row.author) for row in rows]
+@app.get("/books/{book_id}")
+async def read_book(book_id: Annotated[int, Path(ge=1)]) -> Book:
+    async with AsyncSession(engine) as session:
+        row = await session.get(BookRow, book_id)
+        if row is None or row.shelf != "public":
+            raise HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail="No such book")
+        return Book.model_validate(row)
+
+
+@app.post("/books", status_code=status.HTTP_201_CREATED)
+async def add_book(book: BookIn) -> Book:
+    async with AsyncSession(engine, expire_on_commit=False) as session:
+        row = BookRow(title=book.title, author=book.author, shelf="public")
+        session.add(row)
+        await session.commit()
+        return Book.model_validate(row)
