@@ -379,7 +379,9 @@ def test_a_session_opened_in_a_dependency_a_factory_makes_is_fine():
 
 
 def test_a_factory_that_is_never_a_dependency_still_opens_sessions_outside_one():
-    assert [function for _, function in found("""
+    assert [
+        function
+        for _, function in found("""
         def session_for(engine):
             async def session_dependency():
                 async with AsyncSession(engine) as session:
@@ -390,4 +392,5 @@ def test_a_factory_that_is_never_a_dependency_still_opens_sessions_outside_one()
         async def books():
             async for session in session_for(engine)():
                 return []
-    """)] == ["session_dependency"]
+    """)
+    ] == ["session_dependency"]

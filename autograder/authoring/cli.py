@@ -112,9 +112,7 @@ def run_verify(args: argparse.Namespace, exercise_ids: list[str]) -> int:
     started = time.perf_counter()
     # The author checks of every exercise first (in this process), then the generated answers
     # (in worker processes): each exercise's block is printed once both are in.
-    classic_reports = {
-        e.id: verify_exercise(e) if classic else VerifyReport(e) for e in exercises
-    }
+    classic_reports = {e.id: verify_exercise(e) if classic else VerifyReport(e) for e in exercises}
     problems = 0
     for report in judge_generated(generated, jobs=args.jobs, time_limit=args.time_limit):
         block = classic_reports[report.exercise.id]
