@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: lab test bench lessons check-lessons lint clean handouts
+.PHONY: lab test bench lessons check-lessons lint clean handouts mutants
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "the workbook needs Python 3.11 or newer; set PYTHON=/path/to/python3.11"'
@@ -78,6 +78,14 @@ lessons: $(STAMP)
 # An HTML page and a PDF (printed by headless Chromium) per lesson, in handouts/.
 handouts: $(STAMP) | $(CHROMIUM)
 	$(BIN)/python -m autograder handouts
+
+# The whole author check with every generated wrong fix: each exercise's partial fixes and the
+# mutants of its reference, and the workbook's mutation score as the last line. Too long for
+# `make test`, which runs the leave-one-out partial fixes only (tests/test_partial_fixes.py).
+# JOBS=n checks n answers at once.
+JOBS ?= 2
+mutants: $(STAMP) | $(BWRAP)
+	$(BIN)/python -m autograder verify --jobs $(JOBS) $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check autograder workbook solutions tests

@@ -57,6 +57,28 @@ def _handouts(args: argparse.Namespace) -> int:
 def add_verify_arguments(verify: argparse.ArgumentParser) -> None:
     from autograder.authoring.trials import DEFAULT_JOBS, DEFAULT_TIME_LIMIT_SECONDS
 
+    verify.formatter_class = argparse.RawDescriptionHelpFormatter
+    verify.description = (
+        "The author check. For each exercise: its starter runs and fails its visible and hidden\n"
+        "checks (on trusted evidence alone too), its reference passes them all, each wrong fix\n"
+        "in tests/wrong_fixes/ fails saying what its first line expects; then the generated\n"
+        "wrong fixes: partial fixes (the starter-to-reference diff with one step left out, or\n"
+        "only one step taken) must all fail, and mutants of the reference (constants,\n"
+        "comparisons, await removed, a statement deleted, an argument dropped, a decorator or\n"
+        "its keyword removed, a dependency swapped for a default) must be killed by the hidden\n"
+        "checks or listed with their reason in autograder/registry/reviewed/<slug>.toml."
+    )
+    verify.epilog = (
+        "Each exercise prints `partial fixes: N, all fail` (or which did not fail) and\n"
+        "`mutants: M, killed K, survived S (L listed)`; the last line is the workbook's\n"
+        "`mutation score: X% of non-equivalent mutants killed`. The exit status is 1 if any\n"
+        "problem was found.\n\n"
+        "examples:\n"
+        "  python -m autograder verify                          everything (as `make mutants`)\n"
+        "  python -m autograder verify 01-async-hygiene         one lesson's exercises\n"
+        "  python -m autograder verify async-sleep api-docs     some exercises\n"
+        "  python -m autograder verify --partial-only --leave-one-out   what CI runs"
+    )
     what = verify.add_mutually_exclusive_group()
     what.add_argument(
         "--skip-mutants",
@@ -70,6 +92,12 @@ def add_verify_arguments(verify: argparse.ArgumentParser) -> None:
     )
     what.add_argument(
         "--mutants-only", action="store_true", help="only the mutants of the references"
+    )
+    verify.add_argument(
+        "--leave-one-out",
+        action="store_true",
+        help="of the partial fixes, only the reference with one step left out (not the "
+        "starter with one step only)",
     )
     verify.add_argument(
         "--jobs",
@@ -87,6 +115,7 @@ def add_verify_arguments(verify: argparse.ArgumentParser) -> None:
 
 
 def run_verify(args: argparse.Namespace, exercise_ids: list[str]) -> int:
+    from autograder.authoring.partial_fixes import LEAVE_ONE_OUT, ONE_STEP
     from autograder.authoring.reviewed import ReviewedFileError
     from autograder.authoring.verify import (
         VerifyReport,
@@ -99,13 +128,21 @@ def run_verify(args: argparse.Namespace, exercise_ids: list[str]) -> int:
     if args.jobs < 1 or args.time_limit <= 0:
         print("--jobs must be at least 1 and --time-limit above 0.", file=sys.stderr)
         return 2
+    if args.leave_one_out and args.mutants_only:
+        print("--leave-one-out chooses among partial fixes; --mutants-only runs none. Drop one.",
+              file=sys.stderr)  # fmt: skip
+        return 2
     classic = not (args.partial_only or args.mutants_only)
     partial = not args.mutants_only
     mutants = not (args.skip_mutants or args.partial_only)
+    kinds = (LEAVE_ONE_OUT,) if args.leave_one_out else (LEAVE_ONE_OUT, ONE_STEP)
     loaded = registry.load()
     exercises = [loaded.exercise(exercise_id) for exercise_id in exercise_ids]
     try:
-        generated = [generated_report(e, partial=partial, mutants=mutants) for e in exercises]
+        generated = [
+            generated_report(e, partial=partial, mutants=mutants, partial_kinds=kinds)
+            for e in exercises
+        ]
     except (ReviewedFileError, ValueError) as error:
         print(f"verify could not start: {error}", file=sys.stderr)
         return 2

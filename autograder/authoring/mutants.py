@@ -2,13 +2,17 @@
 answer the hidden checks must reject (or a reviewed file must explain).
 
 Why these operators are written here rather than taken from mutmut: mutmut 3 mutates only code
-inside functions, through trampolines it switches at run time in the process pytest imports
-the code into. Most of what the lessons teach is outside function bodies (route decorators'
-keywords, ``Field`` constraints on class attributes, ``Annotated[..., Depends(...)]`` aliases,
-the app's construction), and an answer here is a source string run in a process of its own, not
-a module the test process imports. So each mutant is made as text: one node of the reference's
-AST, found by its position, replaced by its mutated form; the rest of the file stays byte for
-byte (comments and formatting included).
+inside functions (its README sends whoever needs more to mutmut 2), through trampolines it
+switches at run time in the process pytest imports the code into; its one function that
+returns mutants of a source text (``mutmut.file_mutation.create_mutations``) is internal, not
+an API it keeps, and has none of this stack's operators (``await`` removed, a dependency
+swapped for a default, a decorator's keyword removed). Most of what the lessons teach is
+outside function bodies (route decorators' keywords, ``Field`` constraints on class
+attributes, ``Annotated[..., Depends(...)]`` aliases, the app's construction), and an answer
+here is a source string run in a process of its own, not a module the test process imports.
+So each mutant is made as text: one node of the reference's AST, found by its position,
+replaced by its mutated form; the rest of the file stays byte for byte (comments and
+formatting included).
 
 Operators (the usual ones of mutation tools, plus the stack's own):
 

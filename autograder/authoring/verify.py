@@ -21,7 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.authoring.mutants import Mutant, mutants_of
-from autograder.authoring.partial_fixes import PartialFix, partial_fixes_of
+from autograder.authoring.partial_fixes import (
+    LEAVE_ONE_OUT,
+    ONE_STEP,
+    PartialFix,
+    partial_fixes_of,
+)
 from autograder.authoring.reviewed import EQUIVALENT, ReviewedFile, reviewed_file
 from autograder.authoring.trials import Trial, Verdict, run_trials
 from autograder.engine.results import ExerciseResult
@@ -178,16 +183,22 @@ class GeneratedReport:
         assert self.reviewed is not None
         fixes = self.partial_fixes
         if not fixes:
-            return ["partial fixes: 0 (the diff is one step: its only partial fixes are the "
-                    "starter and the reference)"]  # fmt: skip
+            return ["partial fixes: 0, all fail (the diff is one step: its only partial fixes "
+                    "are the starter and the reference)"]  # fmt: skip
         passing = [f for f in fixes if self.verdict(f.name).passed]
         not_running = [f for f in fixes if self.verdict(f.name).does_not_run]
         timed_out = [f for f in fixes if self.verdict(f.name).timed_out]
+        unexplained = [f for f in passing if f.name not in self.reviewed.equivalent_partial_fixes]
         if not passing:
             lines = [f"partial fixes: {len(fixes)}, all fail"]
+        elif not unexplained:
+            lines = [
+                f"partial fixes: {len(fixes)}, all fail but the {len(passing)} reviewed as "
+                "equivalent"
+            ]
         else:
-            names = ", ".join(f.name for f in passing)
-            lines = [f"partial fixes: {len(fixes)}, {len(passing)} pass: {names}"]
+            names = ", ".join(f.name for f in unexplained)
+            lines = [f"partial fixes: {len(fixes)}, {len(unexplained)} did not fail: {names}"]
         detail = [f"{len(fixes) - len(passing) - len(not_running)} on a checked behaviour"]
         if not_running:
             detail.append(
@@ -240,11 +251,17 @@ class GeneratedReport:
         return lines
 
 
-def generated_report(exercise: Exercise, *, partial: bool, mutants: bool) -> GeneratedReport:
+def generated_report(
+    exercise: Exercise,
+    *,
+    partial: bool,
+    mutants: bool,
+    partial_kinds: tuple[str, ...] = (LEAVE_ONE_OUT, ONE_STEP),
+) -> GeneratedReport:
     report = GeneratedReport(exercise, reviewed=reviewed_file(exercise))
     report.ran_partial, report.ran_mutants = partial, mutants
     if partial:
-        report.partial_fixes = partial_fixes_of(exercise)
+        report.partial_fixes = partial_fixes_of(exercise, kinds=partial_kinds)
     if mutants:
         report.mutants = mutants_of(exercise)
     return report

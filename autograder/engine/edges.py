@@ -1,0 +1,151 @@
+"""Requests at the edges of the limits the reference declares, sent to both apps.
+
+Generated examples rarely land on a limit exactly: a request model whose ``max_length=128``
+became 129, or whose ``max_length`` went missing, answers every random example as the
+reference does. Here the reference's own OpenAPI document says where its limits are
+(``minLength``/``maxLength``, ``minimum``/``maximum`` and their exclusive forms,
+``minItems``/``maxItems``), and each field of a valid request is set, one at a time, just
+inside and just outside each limit. The learner's app must accept what the reference accepts
+and refuse what it refuses: a limit is part of the exercise's contract.
+
+Only the status is compared for refusals (a 422 located more precisely is the same refusal);
+accepted requests are compared in full. Hypothesis has no "edges of this JSON schema" strategy
+(hypothesis-jsonschema draws at random too), which is why the few values are listed here.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from autograder.engine.checkkit import body_of, fail, resolve, same_answer, show
+
+FILLER = "abcdefghij"
+
+
+@dataclass(frozen=True)
+class EdgeRequest:
+    label: str  # "password of 129 characters (maxLength 128)"
+    kwargs: dict[str, Any]  # for client.request(method, url, **kwargs)
+
+
+def _plain(contract: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema of a field, its ``$ref`` followed and an optional's ``null`` branch set aside."""
+    schema = resolve(contract, schema)
+    branches = [s for s in schema.get("anyOf", []) if s.get("type") != "null"]
+    if len(branches) == 1:
+        return resolve(contract, branches[0])
+    return schema
+
+
+def _text_of_length(example: Any, length: int) -> str:
+    seed = example if isinstance(example, str) and example else FILLER
+    return (seed * (length // len(seed) + 1))[:length]
+
+
+def edge_values(schema: dict[str, Any], example: Any) -> Iterator[tuple[Any, str]]:
+    """(value, why) pairs just inside and just outside each declared limit of ``schema``."""
+    kind = schema.get("type")
+    if kind == "string" and "pattern" not in schema and "format" not in schema:
+        for key, inside, outside in (("minLength", 0, -1), ("maxLength", 0, 1)):
+            if key in schema:
+                limit = int(schema[key])
+                for length in {limit + inside, limit + outside}:
+                    if length >= 0:
+                        yield (
+                            _text_of_length(example, length),
+                            f"{length} characters ({key} {limit})",
+                        )
+    elif kind in ("integer", "number"):
+        step = 1 if kind == "integer" else 0.5
+        for key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+            if key in schema:
+                limit = schema[key]
+                for value in (limit - step, limit, limit + step):
+                    yield value, f"{value} ({key} {limit})"
+    elif kind == "array" and isinstance(example, list) and example:
+        for key, inside, outside in (("minItems", 0, -1), ("maxItems", 0, 1)):
+            if key in schema:
+                limit = int(schema[key])
+                for count in {limit + inside, limit + outside}:
+                    if count >= 0:
+                        items = [copy.deepcopy(example[i % len(example)]) for i in range(count)]
+                        yield items, f"{count} items ({key} {limit})"
+
+
+def edge_requests(
+    contract: dict[str, Any],
+    method: str,
+    path: str,
+    *,
+    body: dict[str, Any] | None = None,
+    params: dict[str, Any] | None = None,
+) -> list[EdgeRequest]:
+    """One request per edge of each limited body field and query parameter, the other fields
+    as in the valid ``body`` and ``params`` given."""
+    operation = contract.get("paths", {}).get(path, {}).get(method.lower(), {})
+    requests: list[EdgeRequest] = []
+    for parameter in operation.get("parameters", []):
+        name = parameter.get("name")
+        if parameter.get("in") != "query" or params is None or name not in params:
+            continue
+        schema = _plain(contract, parameter.get("schema", {}))
+        for value, why in edge_values(schema, params[name]):
+            requests.append(
+                EdgeRequest(f"query {name} of {why}", {"params": {**params, name: value}})
+            )
+    if body is not None:
+        content = operation.get("requestBody", {}).get("content", {})
+        model = _plain(contract, content.get("application/json", {}).get("schema", {}))
+        for name, field_schema in model.get("properties", {}).items():
+            if name not in body:
+                continue
+            for value, why in edge_values(_plain(contract, field_schema), body[name]):
+                requests.append(
+                    EdgeRequest(f"body field {name} of {why}", {"json": {**body, name: value}})
+                )
+    return requests
+
+
+def expect_same_at_the_edges(
+    learner_client: Any,
+    reference_client: Any,
+    reference_contract: dict[str, Any],
+    method: str,
+    url: str,
+    *,
+    path: str | None = None,
+    body: dict[str, Any] | None = None,
+    params: dict[str, Any] | None = None,
+    base_kwargs: dict[str, Any] | None = None,
+) -> None:
+    """Fail unless the learner's app answers every edge request as the reference does.
+
+    ``url`` is what is sent; ``path`` the operation's template in the contract, when it differs
+    (``/bookings/{id}``). ``base_kwargs`` go with every request (headers, say)."""
+    requests = edge_requests(reference_contract, method, path or url, body=body, params=params)
+    if not requests:
+        fail(
+            f"The reference declares no limits on {method} {path or url}'s "
+            f"{'body' if body is not None else 'query'}: this check has nothing to compare "
+            "(an author's mistake in the check, not the answer's)."
+        )
+    for edge in requests:
+        kwargs = {**(base_kwargs or {}), **edge.kwargs}
+        learner = learner_client.request(method, url, **kwargs)
+        reference = reference_client.request(method, url, **kwargs)
+        line = f"{method} {url} with {edge.label}"
+        if learner.status_code != reference.status_code:
+            fail(
+                f"{line}: your app answered {show(learner)}, the reference answered "
+                f"{show(reference)}. The limit is part of the contract: keep it as the "
+                "exercise declares it."
+            )
+        if learner.is_success:
+            same_answer(learner, reference, line)
+        elif learner.status_code == 422:
+            continue  # refused by validation on both sides; where it is located may differ
+        elif body_of(learner) != body_of(reference):
+            same_answer(learner, reference, line)
