@@ -1,0 +1,50 @@
+# expect: Refused calls must not count
+import math
+import time
+from collections import deque
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, status
+from pydantic import BaseModel
+
+TITLES = [
+    "The Analytical Engine", "Compilers for Everyone", "A Tale of Two Kernels",
+    "Engines of Logic", "Sorting and Searching", "The Art of Waiting",
+]  # fmt: skip
+
+
+class Results(BaseModel):
+    query: str
+    titles: list[str]
+
+
+WINDOW_SECONDS = 10.0
+SEARCHES = 5
+calls: dict[str, deque[float]] = {}
+
+
+def limited(
+    request: Request, api_key: Annotated[str | None, Header(alias="X-Api-Key")] = None
+) -> None:
+    client = api_key or (request.client.host if request.client else "anonymous")
+    now = time.monotonic()
+    recent = calls.setdefault(client, deque())
+    while recent and recent[0] <= now - WINDOW_SECONDS:
+        recent.popleft()
+    recent.append(now)  # every call counts, refused ones too
+    if len(recent) > SEARCHES:
+        wait = max(1, math.ceil(recent[-SEARCHES - 1] + WINDOW_SECONDS - now))
+        raise HTTPException(
+            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+            detail="Too many searches",
+            headers={"Retry-After": str(wait)},
+        )
+
+
+app = FastAPI(title="Public search")
+
+
+@app.get("/search", dependencies=[Depends(limited)])
+async def search(q: Annotated[str, Query(min_length=1, max_length=50)]) -> Results:
+    """Open to anyone, with no account: each search costs the index a full scan."""
+    return Results(query=q, titles=[t for t in TITLES if q.lower() in t.lower()])
