@@ -17,7 +17,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from workbook.host import apps, overrides, relay
+from workbook.host import apps, clock, overrides, relay
 from workbook.host.blocking import CURRENT_REQUEST, observe
 from workbook.host.loading import LoadedAnswer, describe_error, load_cell, load_package
 from workbook.host.protocol import (
@@ -50,6 +50,7 @@ def run(command: dict[str, Any], app_socket: Any, report_fd: int) -> None:
     if env_file:  # where pydantic-settings looks for `.env`: the directory the app starts in
         (workdir / ".env").write_text(str(env_file), encoding="utf-8")
     _report_warnings(report)
+    clock.install()  # before the answer loads: its `from time import monotonic` gets it too
 
     loaded = _load(command, workdir)
     if not loaded.ok:
@@ -248,6 +249,8 @@ def as_a_client_sent_it(
         lowered = name.decode("latin-1").lower()
         if lowered == REQUEST_ID_HEADER:
             request_id = value.decode("latin-1")
+        elif lowered == clock.CLOCK_HEADER:
+            continue  # moves the host's clock (``clock.follow``); the app never sees it
         elif lowered != APP_CHOICE_HEADER or choosing:
             headers.append((name, value))
     served = {**scope, "headers": headers}
@@ -290,6 +293,7 @@ class HostedApp:
         query = scope.get("query_string", b"").decode("latin-1")
         request = f"{scope['method']} {scope['path']}" + (f"?{query}" if query else "")
         choosing = isinstance(self.app, apps.AppChoice)
+        clock.follow(scope)
         scope, request_id = as_a_client_sent_it(scope, choosing=choosing)
         token = CURRENT_REQUEST.set(request)
         answered = False
