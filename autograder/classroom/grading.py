@@ -38,6 +38,7 @@ from typing import Any
 import nbformat
 
 from autograder import registry
+from autograder.classroom import cgroups
 from autograder.classroom.checker import Limits, grade_answers
 from autograder.classroom.nbgrader_hooks import ResultStore, answers_in, workbook_fingerprint
 from autograder.classroom.sandbox import SandboxUnavailable, bubblewrap_path
@@ -50,6 +51,7 @@ from autograder.classroom.submissions import (
     set_aside,
 )
 from autograder.classroom.trusted_cells import SourceNotebook, apply
+from autograder.engine import starvation
 from autograder.engine.results import ExerciseResult
 
 STATE_DIR = ".autograder"
@@ -354,6 +356,8 @@ def grade_course(
             f"{grade_report.skipped} submissions were graded in an earlier run; kept as they are"
         )
     report(f"grading {len(pending)} submissions with {_describe(workers, scheduler)}")
+    if confined:
+        report(cgroups.availability_line())  # what bounds each sandbox's share, or why nothing
 
     for note in course.notes:
         report(f"note: {note}")
@@ -404,7 +408,9 @@ def grade_course(
             submission = futures[future]
             results = future.result()
             for (exercise_id, answer), result in zip(jobs[submission], results, strict=True):
-                store.put(exercise_id, answer, ExerciseResult.from_json(result))
+                graded = ExerciseResult.from_json(result)
+                if not starvation.inconclusive_rows(graded.checks):  # else graded again, later
+                    store.put(exercise_id, answer, graded)
                 grade_report.answers_graded += 1
             finish(submission)
     finally:

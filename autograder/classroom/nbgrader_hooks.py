@@ -58,6 +58,7 @@ from autograder.classroom.trusted_cells import (
     SourceNotebook,
     apply,
 )
+from autograder.engine import starvation
 from autograder.engine.answers import answer_code
 from autograder.engine.results import ExerciseResult
 from autograder.learner.notebook import ExerciseNotPassed, result_bundle
@@ -256,7 +257,8 @@ class GradeFromSource(nbgrader_steps.NbGraderPreprocessor):
             limits = Limits(seconds=self.timeout, memory_mb=self.memory_mb)
             graded = grade_answers(pending, limits, confined=not self.unconfined)
             for (exercise_id, answer), result in zip(pending, graded, strict=True):
-                store.put(exercise_id, answer, result)
+                if not starvation.inconclusive_rows(result.checks):  # a later run grades again
+                    store.put(exercise_id, answer, result)
                 results[exercise_id] = result
         for cell in nb.cells:
             if not (nbgrader_utils.is_grade(cell) and cell.cell_type == "code"):

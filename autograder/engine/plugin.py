@@ -35,6 +35,8 @@ from autograder.engine.clients import (
     InProcessClient,
 )
 from autograder.engine.results import CheckResult
+from autograder.engine.starvation import HINT as STARVED_HINT
+from autograder.engine.starvation import MachineStarved
 from workbook.databases import SHELVES, DatabaseReplaced, LibraryDatabase, create_library
 from workbook.upstreams import FakeServices, trusted_services_like
 
@@ -88,6 +90,10 @@ class CheckPlugin:
             return row
         row.status = "failed"
         error = _first_leaf(call.excinfo.value)
+        if isinstance(error, MachineStarved):
+            # Nobody's fault, and no verdict: the row is decided again (see starvation.py).
+            row.status, row.message, row.hint = "error", str(error), STARVED_HINT
+            return row
         if isinstance(error, LEARNER_FAULTS):
             row.message = str(error)
         elif isinstance(error, pytest.fail.Exception):
