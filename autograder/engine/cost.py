@@ -1,0 +1,75 @@
+"""What a request costs for the keys it is asked about: repeated, fresh, unknown, and where
+the key sits in the data.
+
+A cost row that times one key asked again sees only the cheapest path: work cached per key
+(the whole catalogue parsed for every SKU not asked before), a full re-parse when a key is
+missing, or a scan from the top of a list all look like a lookup there. So the rows here time
+each kind of key, in turns with the other apps and yardsticks (``checkkit.fastest_in_turns``:
+the fastest of several, with the checks' own starved moments left out), and every request of
+a *fresh* kind asks a key that app has never been asked.
+
+How the cost grows with the data is read from where a key sits: a key near the end of a list
+costs a scan of the whole list, one near its start almost nothing, while an index answers both
+alike. The growth (end minus start) is compared with the reference's, measured in the same
+turns; a few tenths of a millisecond of scan are far above the noise of the fastest of a dozen
+requests, and far below a request's own cost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+from autograder.engine.checkkit import fastest_in_turns
+
+# Kinds of key: a name, and a way to make a fresh stream of request URLs for one app (a new
+# iterator per app, so that every app is asked the same URLs in the same order).
+UrlStreams = Mapping[str, Callable[[], Iterator[str]]]
+
+
+def repeated(url: str) -> Callable[[], Iterator[str]]:
+    """The same URL every time (its first ask is made, untimed, before the turns)."""
+
+    def stream() -> Iterator[str]:
+        while True:
+            yield url
+
+    return stream
+
+
+def fresh(template: str, numbers: Iterable[int]) -> Callable[[], Iterator[str]]:
+    """A URL never asked before on every request: ``template`` formatted with each number."""
+    pool = list(numbers)
+
+    def stream() -> Iterator[str]:
+        return (template.format(n) for n in pool)
+
+    return stream
+
+
+def costs_by_kind(
+    clients: Sequence[Any],
+    kinds: UrlStreams,
+    samples: int,
+    yardsticks: Sequence[Callable[[], object]] = (),
+) -> tuple[list[dict[str, float]], list[float]]:
+    """The fastest GET of each kind of URL on each client, and of each yardstick, all in
+    turns: ([{kind: seconds} per client], [seconds per yardstick]).
+
+    Each stream is asked once, untimed, first (first-call costs are not the work). A fresh
+    stream needs ``samples`` plus a few URLs more: the timing tries again where the checks
+    starved (``starvation.STARVED_RETRIES`` rounds at most).
+    """
+    works: list[Callable[[], object]] = []
+    for client in clients:
+        for stream in kinds.values():
+            urls = stream()
+            works.append(lambda client=client, urls=urls: client.get(next(urls)))
+    for work in works:  # first-call costs, untimed: a fresh stream gives up its first URL
+        work()
+    timed = fastest_in_turns([*works, *yardsticks], samples)
+    per_client = []
+    for index in range(len(clients)):
+        row = timed[index * len(kinds) : (index + 1) * len(kinds)]
+        per_client.append(dict(zip(kinds, row, strict=True)))
+    return per_client, timed[len(works) :]
