@@ -144,7 +144,7 @@ def run_trials(
                 if slot.connection in ready:
                     try:
                         verdict = slot.connection.recv()
-                    except EOFError:  # the worker died (out of memory, a crash)
+                    except (EOFError, OSError):  # the worker died (out of memory, a crash)
                         _kill(slot)
                         slots[index] = _start_slot(context)
                         yield Verdict(trial.key, False, error="the checking process died")

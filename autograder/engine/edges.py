@@ -28,6 +28,7 @@ FILLER = "abcdefghij"
 @dataclass(frozen=True)
 class EdgeRequest:
     label: str  # "password of 129 characters (maxLength 128)"
+    url: str
     kwargs: dict[str, Any]  # for client.request(method, url, **kwargs)
 
 
@@ -82,20 +83,30 @@ def edge_requests(
     *,
     body: dict[str, Any] | None = None,
     params: dict[str, Any] | None = None,
+    path_params: dict[str, Any] | None = None,
 ) -> list[EdgeRequest]:
-    """One request per edge of each limited body field and query parameter, the other fields
-    as in the valid ``body`` and ``params`` given."""
+    """One request per edge of each limited body field, query and path parameter, the other
+    fields as in the valid ``body``, ``params`` and ``path_params`` given."""
     operation = contract.get("paths", {}).get(path, {}).get(method.lower(), {})
+    path_params = path_params or {}
+    url = path.format(**path_params)
+    base: dict[str, Any] = {}
+    if params is not None:
+        base["params"] = params
+    if body is not None:
+        base["json"] = body
     requests: list[EdgeRequest] = []
     for parameter in operation.get("parameters", []):
-        name = parameter.get("name")
-        if parameter.get("in") != "query" or params is None or name not in params:
-            continue
+        name, where = parameter.get("name"), parameter.get("in")
         schema = _plain(contract, parameter.get("schema", {}))
-        for value, why in edge_values(schema, params[name]):
-            requests.append(
-                EdgeRequest(f"query {name} of {why}", {"params": {**params, name: value}})
-            )
+        if where == "query" and params is not None and name in params:
+            for value, why in edge_values(schema, params[name]):
+                kwargs = {**base, "params": {**params, name: value}}
+                requests.append(EdgeRequest(f"query {name} of {why}", url, kwargs))
+        elif where == "path" and name in path_params:
+            for value, why in edge_values(schema, path_params[name]):
+                edge_url = path.format(**{**path_params, name: value})
+                requests.append(EdgeRequest(f"path {name} of {why}", edge_url, base))
     if body is not None:
         content = operation.get("requestBody", {}).get("content", {})
         model = _plain(contract, content.get("application/json", {}).get("schema", {}))
@@ -103,9 +114,8 @@ def edge_requests(
             if name not in body:
                 continue
             for value, why in edge_values(_plain(contract, field_schema), body[name]):
-                requests.append(
-                    EdgeRequest(f"body field {name} of {why}", {"json": {**body, name: value}})
-                )
+                kwargs = {**base, "json": {**body, name: value}}
+                requests.append(EdgeRequest(f"body field {name} of {why}", url, kwargs))
     return requests
 
 
@@ -114,29 +124,32 @@ def expect_same_at_the_edges(
     reference_client: Any,
     reference_contract: dict[str, Any],
     method: str,
-    url: str,
+    path: str,
     *,
-    path: str | None = None,
     body: dict[str, Any] | None = None,
     params: dict[str, Any] | None = None,
+    path_params: dict[str, Any] | None = None,
     base_kwargs: dict[str, Any] | None = None,
+    ignore_keys: tuple[str, ...] = (),
 ) -> None:
     """Fail unless the learner's app answers every edge request as the reference does.
 
-    ``url`` is what is sent; ``path`` the operation's template in the contract, when it differs
-    (``/bookings/{id}``). ``base_kwargs`` go with every request (headers, say)."""
-    requests = edge_requests(reference_contract, method, path or url, body=body, params=params)
+    ``path`` is the operation's template in the contract (``/bookings/{booking_id}``), filled
+    from ``path_params``. ``base_kwargs`` go with every request (headers, say); ``ignore_keys``
+    are left out of the bodies compared (ids an app hands out, times)."""
+    requests = edge_requests(
+        reference_contract, method, path, body=body, params=params, path_params=path_params
+    )
     if not requests:
         fail(
-            f"The reference declares no limits on {method} {path or url}'s "
-            f"{'body' if body is not None else 'query'}: this check has nothing to compare "
-            "(an author's mistake in the check, not the answer's)."
+            f"The reference declares no limits on what {method} {path} is given here: this "
+            "check has nothing to compare (an author's mistake in the check, not the answer's)."
         )
     for edge in requests:
         kwargs = {**(base_kwargs or {}), **edge.kwargs}
-        learner = learner_client.request(method, url, **kwargs)
-        reference = reference_client.request(method, url, **kwargs)
-        line = f"{method} {url} with {edge.label}"
+        learner = learner_client.request(method, edge.url, **kwargs)
+        reference = reference_client.request(method, edge.url, **kwargs)
+        line = f"{method} {edge.url} with {edge.label}"
         if learner.status_code != reference.status_code:
             fail(
                 f"{line}: your app answered {show(learner)}, the reference answered "
@@ -144,7 +157,7 @@ def expect_same_at_the_edges(
                 "exercise declares it."
             )
         if learner.is_success:
-            same_answer(learner, reference, line)
+            same_answer(learner, reference, line, ignore_keys=ignore_keys)
         elif learner.status_code == 422:
             continue  # refused by validation on both sides; where it is located may differ
         elif body_of(learner) != body_of(reference):

@@ -10,7 +10,10 @@ from autograder.engine.checkkit import (
     same_answer,
     stalled,
 )
+from autograder.engine.edges import expect_same_at_the_edges
 from autograder.engine.proptest import slow_examples
+
+PASSWORD, SALT = "correct horse battery", "pepper-and-salt"
 
 # Mostly valid inputs (those are hashed), some that the request model must reject.
 passwords = st.one_of(st.text(min_size=8, max_size=40), st.text(max_size=140))
@@ -42,4 +45,19 @@ def test_keys_match_the_reference(learner_client, reference_client, password, sa
     same_answer(
         *ask_both(learner_client, reference_client, "POST", "/keys/derive", json=payload),
         "POST /keys/derive",
+    )
+
+
+@rule("async-2", hint="Keep the request model's limits as they were: only `async` has to go.")
+def test_the_request_limits_match_the_reference(
+    learner_client, reference_client, reference_contract
+):
+    """passwords and salts at each length limit are accepted or refused as by the reference"""
+    expect_same_at_the_edges(
+        learner_client,
+        reference_client,
+        reference_contract,
+        "POST",
+        "/keys/derive",
+        body={"password": PASSWORD, "salt": SALT},
     )

@@ -4,6 +4,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograder.engine.checkkit import ask_both, require, rule, same_answer
+from autograder.engine.edges import expect_same_at_the_edges
 from autograder.engine.proptest import slow_examples
 
 SETTLE_SECONDS = 0.1
@@ -44,4 +45,19 @@ def test_reads_are_answered_and_audited_like_the_reference(
         learner_added == reference_added,
         f"GET {url} added {learner_added} audit entries for {subject!r} to your audit trail; "
         f"the reference's request added {reference_added}.",
+    )
+
+
+@rule("async-5", hint="Keep the path's bound: document ids start at 1.")
+def test_ids_at_the_bound_are_answered_like_the_reference(
+    learner_client, reference_client, reference_contract
+):
+    """document ids at the path's lower bound are answered as by the reference"""
+    expect_same_at_the_edges(
+        learner_client,
+        reference_client,
+        reference_contract,
+        "GET",
+        "/documents/{document_id}",
+        path_params={"document_id": 7},
     )

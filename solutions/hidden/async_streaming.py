@@ -10,6 +10,7 @@ from autograder.engine.checkkit import (
     rule,
     same_answer,
 )
+from autograder.engine.edges import expect_same_at_the_edges
 from autograder.engine.proptest import slow_examples
 
 
@@ -54,4 +55,19 @@ def test_a_burst_of_streams_is_served_together(learner_client, learner_services)
         upstream=UpstreamWitness(
             "the model provider", learner_services.observed["llm"], frozenset(messages)
         ),
+    )
+
+
+@rule("example-2", hint="Keep the request model's limits on the message: 1 to 2000 characters.")
+def test_messages_at_the_length_limits_match_the_reference(
+    learner_client, reference_client, reference_contract
+):
+    """messages just inside and just outside each length limit are answered as by the reference"""
+    expect_same_at_the_edges(
+        learner_client,
+        reference_client,
+        reference_contract,
+        "POST",
+        "/chat/stream",
+        body={"message": "tell me a story"},
     )

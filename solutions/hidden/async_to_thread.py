@@ -10,6 +10,7 @@ from autograder.engine.checkkit import (
     rule,
     same_answer,
 )
+from autograder.engine.edges import expect_same_at_the_edges
 from autograder.engine.proptest import slow_examples
 
 addresses = st.one_of(
@@ -59,4 +60,19 @@ def test_a_burst_of_new_addresses_is_served_together(learner_client, learner_ser
         "lookups of new addresses",
         fresh=_fresh_lookup,
         upstream=UpstreamWitness("the geocoding vendor", learner_services.observed["geocoder"]),
+    )
+
+
+@rule("async-3", hint="Keep the address's length limits as the query declared them.")
+def test_the_address_limits_match_the_reference(
+    learner_client, reference_client, reference_contract
+):
+    """addresses at each length limit are accepted or refused as by the reference"""
+    expect_same_at_the_edges(
+        learner_client,
+        reference_client,
+        reference_contract,
+        "GET",
+        "/geocode",
+        params={"address": "12 Edge Street"},
     )

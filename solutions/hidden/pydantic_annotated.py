@@ -5,6 +5,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograder.engine.checkkit import ask_both, brief, require, rule, same_answer
+from autograder.engine.documented import expect_documented_like_the_reference
+from autograder.engine.edges import expect_same_at_the_edges
+from autograder.engine.fresh_start import expect_fresh_apps_agree
 from autograder.engine.proptest import examples
 
 search_text = st.one_of(
@@ -109,3 +112,35 @@ def test_the_documented_contract_matches_the_reference(learner_contract, referen
                 f"the reference's as {json.dumps(theirs.get(key))} (required, schema)."
             )
     require(not lines, "\n".join(lines))
+
+
+@rule("pydantic-4", hint="Keep each bound exactly where the exercise puts it.")
+def test_every_bound_matches_the_reference(learner_client, reference_client, reference_contract):
+    """queries, ids and ratings at each bound are accepted or refused as by the reference"""
+    for method, path, kwargs in (
+        ("GET", "/books/search", {"params": {"q": "the", "limit": 10}}),
+        ("GET", "/books/{book_id}", {"path_params": {"book_id": 2}}),
+        ("POST", "/books/{book_id}/reviews",
+         {"path_params": {"book_id": 1}, "body": {"rating": 4, "comment": "good"}}),
+    ):  # fmt: skip
+        expect_same_at_the_edges(
+            learner_client, reference_client, reference_contract, method, path, **kwargs
+        )
+
+
+@rule("pydantic-4", hint="The catalogue, and a review of a book that is not in it, as before.")
+def test_a_fresh_app_answers_like_the_reference(start_learner_app, start_reference_app):
+    """a freshly started app reads its catalogue and refuses unknown books as the reference"""
+    steps = [("GET", f"/books/{number}", {}) for number in range(1, 7)]
+    steps += [
+        ("GET", "/books/search", {"params": {"q": "LEM"}}),
+        ("POST", "/books/999/reviews", {"json": {"rating": 3}}),
+        ("POST", "/books/2/reviews", {"json": {"rating": 5, "comment": "again"}}),
+    ]
+    expect_fresh_apps_agree(start_learner_app, start_reference_app, steps)
+
+
+@rule("security-7", hint="Document each bound's meaning with `description=`, in the type.")
+def test_the_bounds_are_described_like_the_reference(learner_contract, reference_contract):
+    """every parameter and field the reference describes is described (in any words)"""
+    expect_documented_like_the_reference(learner_contract, reference_contract)

@@ -4,6 +4,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograder.engine.checkkit import ask_both, body_of, brief, fail, rule, same_answer, show
+from autograder.engine.fresh_start import expect_fresh_apps_agree
 from autograder.engine.proptest import examples
 
 room_types = st.one_of(
@@ -83,3 +84,16 @@ def test_malformed_bookings_are_rejected_like_the_reference(
     line = f"POST /bookings with {brief(payload)}"
     mine, theirs = ask_both(learner_client, reference_client, "POST", "/bookings", json=payload)
     _compare(mine, theirs, line)
+
+
+@rule("pydantic-5", hint="Each booking is kept and numbered: the second one made is booking 2.")
+def test_a_fresh_app_answers_like_the_reference(start_learner_app, start_reference_app):
+    """on a freshly started app, bookings are numbered and answered as by the reference"""
+    booking = {"room_type": "double", "start_date": "2030-05-01", "end_date": "2030-05-04"}
+    steps = [
+        ("POST", "/bookings", {"json": booking}),
+        ("POST", "/bookings", {"json": {**booking, "room_type": "suite"}}),
+        ("POST", "/bookings", {"json": {**booking, "end_date": "2030-05-01"}}),
+        ("POST", "/bookings", {"json": {**booking, "end_date": "2030-05-02"}}),
+    ]
+    expect_fresh_apps_agree(start_learner_app, start_reference_app, steps)

@@ -6,6 +6,8 @@ from pydantic import ConfigDict
 
 from autograder.checks.pydantic_config_dict import call
 from autograder.engine.checkkit import require, rule, same_answer
+from autograder.engine.edges import expect_same_at_the_edges
+from autograder.engine.fresh_start import expect_fresh_apps_agree
 from autograder.engine.proptest import examples
 from autograder.engine.source_rules import plain_spelling
 
@@ -95,4 +97,38 @@ def test_every_config_key_is_one_pydantic_2_knows(learner_source):
             f"line {line}: ConfigDict({key}=...) is not a Pydantic 2 setting; it is ignored."
             for key, line in unknown
         ),
+    )
+
+
+@rule("pydantic-7", hint="Keep the fields' limits as the model declared them.")
+def test_limits_match_the_reference(learner_client, reference_client, reference_contract):
+    """usernames and e-mails at each length limit are accepted or refused as by the reference"""
+    bodies = (
+        {"username": "edgecase", "email": "edge@example.org"},
+        {"username": "edgecase2", "email": "x" * 20},
+    )
+    for body in bodies:
+        expect_same_at_the_edges(
+            learner_client,
+            reference_client,
+            reference_contract,
+            "POST",
+            "/users",
+            body=body,
+            ignore_keys=("id", "created_at"),
+        )
+
+
+@rule("pydantic-7", hint="New users are numbered from 1 and read back as created.")
+def test_a_fresh_app_answers_like_the_reference(start_learner_app, start_reference_app):
+    """on a freshly started app, users are created and read back as by the reference"""
+    steps = [
+        ("POST", "/users", {"json": {"username": "  ada  ", "email": "ada@example.org"}}),
+        ("POST", "/users", {"json": {"username": "grace", "email": "grace@example.org"}}),
+        ("GET", "/users/1", {}),
+        ("GET", "/users/2", {}),
+        ("GET", "/users/3", {}),
+    ]
+    expect_fresh_apps_agree(
+        start_learner_app, start_reference_app, steps, ignore_keys=("created_at",)
     )

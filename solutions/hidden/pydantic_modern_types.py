@@ -1,6 +1,6 @@
 import ast
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from autograder.engine.checkkit import ask_both, brief, require, rule, same_answer
@@ -31,6 +31,9 @@ profiles = st.fixed_dictionaries(
 @rule("pydantic-3", hint="The modern spellings accept and reject exactly what the old ones did.")
 @examples
 @given(payload=profiles)
+# The best game is the highest score, which is neither the first nor the last name in order.
+@example(payload={"username": "ada", "scores": {"chess": 3, "go": 9, "tetris": 1}})
+@example(payload={"username": "ada", "tags": ["a", "a"], "scores": {"b": 2.5, "a": -1, "c": 0}})
 def test_any_profile_gets_the_reference_answer(learner_client, reference_client, payload):
     """any profile is summarised or rejected as the reference does"""
     same_answer(

@@ -13,6 +13,8 @@ from autograder.engine.checkkit import (
     rule,
     same_answer,
 )
+from autograder.engine.edges import expect_same_at_the_edges
+from autograder.engine.fresh_start import expect_fresh_apps_agree
 from autograder.engine.proptest import examples
 
 names = st.one_of(st.text(max_size=110), st.integers(), st.none())
@@ -119,3 +121,30 @@ def test_the_documented_body_matches_the_reference(learner_contract, reference_c
         f"(required: {mine[1]}); the reference documents {json.dumps(theirs[0])} "
         f"(required: {theirs[1]}).",
     )
+
+
+@rule("security-1", hint="Keep the fields' limits as the model declared them.")
+def test_limits_match_the_reference(learner_client, reference_client, reference_contract):
+    """names and ages at each limit are accepted or refused as by the reference"""
+    expect_same_at_the_edges(
+        learner_client,
+        reference_client,
+        reference_contract,
+        "POST",
+        "/users",
+        body={"name": "Ada", "email": "ada@example.org", "age": 36},
+        ignore_keys=("id",),
+    )
+
+
+@rule("pydantic-1", hint="New users are numbered from 1 and read back as created.")
+def test_a_fresh_app_answers_like_the_reference(start_learner_app, start_reference_app):
+    """on a freshly started app, users are created and read back as by the reference"""
+    steps = [
+        ("POST", "/users", {"json": {"name": "Ada", "email": "ada@example.org", "age": 36}}),
+        ("POST", "/users", {"json": {"name": "Grace", "email": "grace@navy.mil"}}),
+        ("GET", "/users/1", {}),
+        ("GET", "/users/2", {}),
+        ("GET", "/users/3", {}),
+    ]
+    expect_fresh_apps_agree(start_learner_app, start_reference_app, steps)
