@@ -1,3 +1,6 @@
+import secrets
+
+from autograder.engine import source_rules
 from autograder.engine.checkkit import (
     expect_routes_ask_for,
     expect_status,
@@ -8,6 +11,22 @@ from autograder.engine.checkkit import (
 )
 
 ADA, GRACE = 1, 2  # a librarian, a member
+# The header in which the checks choose, per request, which member `current_member`'s
+# replacement returns (workbook.host.overrides): only FastAPI resolving it for the route serves.
+MEMBER_CHOICE = "x-member-choice"
+
+
+def expect_no_look_at_the_replacement(source):
+    """Fail where the code reads what the checks swapped in, or who called it."""
+    found = source_rules.override_introspection(source)
+    line, spelling = found[0] if found else (0, "")
+    require(
+        not found,
+        f"Line {line} reaches for `{spelling}`: with it, code can find what replaces "
+        "`current_member` and answer with it from a route that never asks for the member. "
+        "An app never needs to look at its overrides (or at who called it) to serve. "
+        "Let the role check take the member from `Depends(current_member)`.",
+    )
 
 
 def admin_requests(contract, loan_id=2):
@@ -87,12 +106,13 @@ def test_librarians_are_let_through(learner_client, learner_contract, learner_da
 )
 def test_the_role_follows_the_current_member(start_learner_app, learner_source):
     """with `current_member` overridden, a librarian gets in and a member does not"""
+    expect_no_look_at_the_replacement(learner_source)
     expect_routes_ask_for(learner_source, "current_member", [("GET", "/admin/members")])
     ada = {"id": ADA, "name": "Ada", "email": "ada@library.test", "role": "librarian"}
     grace = {"id": GRACE, "name": "Grace", "email": "grace@library.test", "role": "member"}
-    for who, expected in ((ada, 200), (grace, 403)):
-        app = start_learner_app(
-            {"current_member": {"kind": "model", "class": "MemberRow", "values": who}}
-        )
-        response = app.client.get("/admin/members")
+    choices = {secrets.token_hex(8): ada, secrets.token_hex(8): grace}
+    replacement = {"kind": "model", "class": "MemberRow", "header": MEMBER_CHOICE}
+    app = start_learner_app({"current_member": {**replacement, "choices": choices}})
+    for (choice, who), expected in zip(choices.items(), (200, 403), strict=True):
+        response = app.client.get("/admin/members", headers={MEMBER_CHOICE: choice})
         expect_status(response, expected, f"GET /admin/members as {who['name']} (overridden)")

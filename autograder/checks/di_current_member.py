@@ -1,3 +1,6 @@
+import secrets
+
+from autograder.engine import source_rules
 from autograder.engine.checkkit import (
     body_of,
     expect_routes_ask_for,
@@ -9,6 +12,30 @@ from autograder.engine.checkkit import (
 )
 
 GRACE, LINUS = 2, 3
+# The header in which the checks choose, per request, which member `current_member`'s
+# replacement returns (workbook.host.overrides): only FastAPI resolving it for the route serves.
+MEMBER_CHOICE = "x-member-choice"
+
+
+def expect_no_look_at_the_replacement(source):
+    """Fail where the code reads what the checks swapped in, or who called it."""
+    found = source_rules.override_introspection(source)
+    line, spelling = found[0] if found else (0, "")
+    require(
+        not found,
+        f"Line {line} reaches for `{spelling}`: with it, code can find what replaces "
+        "`current_member` and answer with it from a route that never asks for the member. "
+        "An app never needs to look at its overrides (or at who called it) to serve. "
+        "Take the member from `Depends(current_member)`.",
+    )
+
+
+def chosen_members(*members):
+    """Members with this run's names, each under a choice drawn for this run."""
+    run = secrets.token_hex(4)
+    return {
+        secrets.token_hex(8): {**member, "name": f"{member['name']} {run}"} for member in members
+    }
 
 
 def protected_requests(contract):
@@ -123,27 +150,38 @@ def test_members_see_and_return_only_their_own_loans(learner_client, learner_dat
 )
 def test_the_current_member_can_be_swapped(start_learner_app, learner_source):
     """with `current_member` overridden, the routes serve that member without a token"""
+    expect_no_look_at_the_replacement(learner_source)
     expect_routes_ask_for(learner_source, "current_member", [("GET", "/me"), ("GET", "/me/loans")])
-    linus = {"id": LINUS, "name": "Linus", "email": "linus@library.test", "role": "member"}
-    app = start_learner_app(
-        {"current_member": {"kind": "model", "class": "MemberRow", "values": linus}}
+    choices = chosen_members(
+        {"id": LINUS, "name": "Linus", "email": "linus@library.test", "role": "member"},
+        {"id": GRACE, "name": "Grace", "email": "grace@library.test", "role": "member"},
     )
-    me = app.client.get("/me")
-    require(
-        me.status_code == 200 and body_of(me) == {k: linus[k] for k in ("id", "name", "email")},
-        f"With `current_member` overridden to return Linus, GET /me (no token) answered "
-        f"{show(me)}: the route checks the token itself instead of asking for the member.",
-    )
-    loans = app.client.get("/me/loans")
-    expected = [
-        row[0] for row in app.database.rows("SELECT id FROM loans WHERE member_id = ?", (LINUS,))
-    ]
-    got = [loan.get("id") for loan in body_of(loans)] if isinstance(body_of(loans), list) else None
-    require(
-        got == expected,
-        f"With `current_member` overridden to Linus, GET /me/loans answered {show(loans)}; "
-        f"his loans are {expected}.",
-    )
+    replacement = {"kind": "model", "class": "MemberRow", "header": MEMBER_CHOICE}
+    app = start_learner_app({"current_member": {**replacement, "choices": choices}})
+    for choice, member in choices.items():
+        chosen = {MEMBER_CHOICE: choice}
+        me = app.client.get("/me", headers=chosen)
+        require(
+            me.status_code == 200
+            and body_of(me) == {k: member[k] for k in ("id", "name", "email")},
+            f"With `current_member` overridden to return {member['name']}, GET /me (no token) "
+            f"answered {show(me)}: the route checks the token itself instead of asking for the "
+            "member (`Depends(current_member)`), so the replacement never reaches it.",
+        )
+        loans = app.client.get("/me/loans", headers=chosen)
+        expected = [
+            row[0]
+            for row in app.database.rows(
+                "SELECT id FROM loans WHERE member_id = ? ORDER BY id", (member["id"],)
+            )
+        ]
+        listed = body_of(loans)
+        got = [loan.get("id") for loan in listed] if isinstance(listed, list) else None
+        require(
+            got == expected,
+            f"With `current_member` overridden to {member['name']}, GET /me/loans answered "
+            f"{show(loans)}; their loans are {expected}.",
+        )
 
 
 @rule("security-4", hint="`HTTPBearer` as a dependency also tells the OpenAPI document.")

@@ -868,7 +868,10 @@ def _source_of(node: ast.AST, limit: int = 60) -> str:
 # factories (`require_role("librarian")`), classes (their `__init__` or fields) and instances
 # (`__call__`), `functools.partial`, lambdas, and the `dependencies=` of decorators, routers,
 # `include_router` and the app, with routers nested at any depth and their prefixes added up.
-# What it cannot follow it names (``unread``): there, the behaviour decides.
+# What it cannot follow it names (``unread``), and it reads everything that part of the code
+# refers to, its definitions and what is done to them (``may_reach``): where that holds the
+# dependency (or the code looks names up at run time), the behaviour decides; where it cannot, an
+# unread `Depends(AUDIT["audit"])` beside the route leaves nothing undecided about `current_member`.
 
 DEPENDENCY_MARKERS = {"Depends", "Security"}
 # Markers FastAPI reads in `Annotated[...]`; the last of them is the one that counts.
@@ -895,12 +898,16 @@ class RouteReading:
 
     reached: frozenset[str]
     unread: tuple[str, ...] = ()
+    # Every name the unread parts could stand for; None: anything (names looked up at run time).
+    may_reach: frozenset[str] | None = None
 
     def asks_for(self, dependency: str) -> bool | None:
         """True or False when the code decides it; None when the reading cannot tell."""
         if dependency in self.reached:
             return True
-        return None if self.unread else False
+        if not self.unread:
+            return False
+        return None if self.may_reach is None or dependency in self.may_reach else False
 
 
 def route_dependencies(source: str, method: str, path: str) -> RouteReading | None:
@@ -927,7 +934,41 @@ def route_dependencies(source: str, method: str, path: str) -> RouteReading | No
         return None
     reached = frozenset.intersection(*(reading.reached for reading in readings))
     unread = tuple(dict.fromkeys(item for reading in readings for item in reading.unread))
-    return RouteReading(reached, unread)
+    may_reach: frozenset[str] | None = frozenset()
+    for reading in readings:
+        if reading.may_reach is None or may_reach is None:
+            may_reach = None
+        else:
+            may_reach |= reading.may_reach
+    return RouteReading(reached, unread, may_reach)
+
+
+@dataclass(frozen=True)
+class _Unread:
+    """A part of the code the reading could not follow: what to call it, and where it is (None:
+    anywhere, as when the reading gave up for depth)."""
+
+    text: str
+    node: ast.AST | None
+    env: Env
+
+
+# Names that look other names up at run time, or reach the module's namespace: in the part of
+# the code a route's unread dependency refers to, or anywhere they can rewrite a global, they
+# make that dependency stand for anything.
+RUN_TIME_LOOKUPS = {
+    "getattr", "setattr", "attrgetter", "methodcaller", "globals", "vars", "locals", "eval",
+    "exec", "compile", "__import__", "import_module", "modules", "__dict__", "__main__",
+    "__builtins__", "getmembers", "get_referrers", "get_objects", "_getframe", "currentframe",
+    "f_globals", "__globals__", "__closure__",
+}  # fmt: skip
+# Modules whose objects cannot hand back one of the answer's own functions by a key.
+LIBRARY_ROOTS = {
+    "fastapi", "starlette", "pydantic", "pydantic_settings", "sqlalchemy", "httpx", "typing",
+    "typing_extensions", "collections", "functools", "hashlib", "hmac", "secrets", "datetime",
+    "enum", "dataclasses", "contextlib", "asyncio", "json", "logging", "uuid", "decimal", "re",
+    "math", "time", "os", "pathlib", "abc", "itertools", "base64", "string", "annotated_types",
+}  # fmt: skip
 
 
 class _DependencyReader:
@@ -958,7 +999,7 @@ class _DependencyReader:
                 if isinstance(name, ast.Name):
                     self.bindings.setdefault(name.id, []).append(node.value)  # type: ignore[attr-defined]
         self.reached: set[str] = set()
-        self.unread: list[str] = []
+        self.unread: list[_Unread] = []
         self._seen: set[tuple[int, frozenset[tuple[str, int]]]] = set()
         self._router_table: tuple[dict, dict] | None = None
         self._scopes: dict[int, int] = {}  # id(node) -> id of the function it is in (0: module)
@@ -1007,7 +1048,9 @@ class _DependencyReader:
 
     # --- routes and routers -----------------------------------------------------------------
 
-    def routes(self, method: str, path: str) -> list[tuple[list[tuple[ast.expr, Env]], list[str]]]:
+    def routes(
+        self, method: str, path: str
+    ) -> list[tuple[list[tuple[ast.expr, Env]], list[_Unread]]]:
         """For each declaration of ``method path``: where its dependencies start, and what the
         reading could not follow on the way to it."""
         found = []
@@ -1223,26 +1266,171 @@ class _DependencyReader:
                 else:
                     found.append(item)
             return found
-        self.unread.append(f"`dependencies={_source_of(listed)}`")
+        self._cannot_follow(f"`dependencies={_source_of(listed)}`", listed, {})
         return []
 
     # --- following dependencies -------------------------------------------------------------
 
-    def reach(self, starts: list[tuple[ast.expr, Env]], unread: list[str]) -> RouteReading:
+    def reach(self, starts: list[tuple[ast.expr, Env]], unread: list[_Unread]) -> RouteReading:
         """Everything reached from a route's endpoint and its listed markers."""
         self.reached, self.unread, self._seen = set(), list(unread), set()
         endpoint, env = starts[-1]
         for marker, marker_env in starts[:-1]:
             self._marker_or_helper(marker, None, marker_env, 0)
         self._callable(endpoint, env, 0, record=False)
-        reading = RouteReading(frozenset(self.reached), tuple(self.unread))
+        reading = RouteReading(
+            frozenset(self.reached),
+            tuple(item.text for item in self.unread),
+            self._could_reach(self.unread) if self.unread else frozenset(),
+        )
         self.unread = []
         return reading
+
+    def _cannot_follow(self, text: str, node: ast.AST | None, env: Env) -> None:
+        self.unread.append(_Unread(text, node, env))
+
+    # --- what an unread part could stand for ------------------------------------------------
+
+    def _could_reach(self, unread: list[_Unread]) -> frozenset[str] | None:
+        """Every name the unread parts refer to, through definitions, bindings, what is stored
+        into them and whoever hands them a value; None where that could be anything."""
+        if self._module_looks_up_names():
+            return None
+        pending: list[ast.AST] = []
+        for item in unread:
+            if item.node is None:
+                return None
+            pending.append(item.node)
+            pending += _env_values(item.env)
+        names: set[str] = set()
+        while pending:
+            for node in ast.walk(pending.pop()):
+                if isinstance(node, ast.Name):
+                    name = node.id
+                elif isinstance(node, ast.Attribute):
+                    name = node.attr
+                else:
+                    continue
+                if name in names:
+                    continue
+                if name in RUN_TIME_LOOKUPS or name in self._foreign_imports():
+                    return None
+                names.add(name)
+                pending += self.functions.get(name, [])
+                pending += self.classes.get(name, [])
+                pending += self.bindings.get(name, [])
+                pending += self._stores_into().get(name, [])
+        return frozenset(names)
+
+    def _module_looks_up_names(self) -> bool:
+        """Whether the code writes globals by a name made at run time (`globals()[...] = ...`,
+        `exec`, `setattr` on the module): then no name is settled by reading."""
+        writers = {"globals", "vars", "exec", "eval", "compile"}
+        return any(
+            (isinstance(node, ast.Name) and node.id in writers)
+            or (isinstance(node, ast.Attribute) and node.attr in {"modules", "__dict__"})
+            for node in ast.walk(self.tree)
+        )
+
+    def _foreign_imports(self) -> set[str]:
+        """Names imported from anything but a library: the answer's own modules (a package),
+        whose objects the reading does not see."""
+        if not hasattr(self, "_foreign"):
+            foreign = set()
+            for node in ast.walk(self.tree):
+                if isinstance(node, ast.ImportFrom):
+                    root = (node.module or "").split(".")[0]
+                    if node.level or root not in LIBRARY_ROOTS:
+                        foreign |= {alias.asname or alias.name for alias in node.names}
+                elif isinstance(node, ast.Import):
+                    for alias in node.names:
+                        if alias.name.split(".")[0] not in LIBRARY_ROOTS:
+                            foreign.add(alias.asname or alias.name.split(".")[0])
+            self._foreign = foreign
+        return self._foreign
+
+    def _stores_into(self) -> dict[str, list[ast.AST]]:
+        """name -> what the code puts into it after binding it: `NAME[k] = v`, `NAME.x = v`,
+        `NAME |= v`, `NAME.update(v)`, any call handed NAME (`register(NAME, v)`); and where that
+        happens in a function, whoever calls or decorates with that function (and so on out)."""
+        if hasattr(self, "_stores"):
+            return self._stores
+        users = self._users_of_functions()
+        stores: dict[str, list[ast.AST]] = {}
+        for node in ast.walk(self.tree):
+            targets: list[tuple[str, ast.AST]] = []
+            if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
+                value = node.value
+                for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                    base = _stored_base(target, top=isinstance(node, ast.AugAssign))
+                    if base is not None and value is not None:
+                        targets.append((base, value))
+                    if isinstance(target, ast.Tuple | ast.List) and value is not None:
+                        targets += [(name, value) for name in _names_in(target)]
+            elif isinstance(node, ast.NamedExpr):
+                targets.append((node.target.id, node.value))
+            elif isinstance(node, ast.For | ast.AsyncFor | ast.comprehension):
+                targets += [(name, node.iter) for name in _names_in(node.target)]
+            elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+                targets += [(name, node.context_expr) for name in _names_in(node.optional_vars)]
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+                # A parameter holds whatever its callers hand in.
+                arguments = node.args
+                every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
+                every += [each for each in (arguments.vararg, arguments.kwarg) if each]
+                defaults = [d for d in (*arguments.defaults, *arguments.kw_defaults) if d]
+                name = getattr(node, "name", None)
+                handed = users.get(name, []) if name else []
+                for argument in every:
+                    targets += [(argument.arg, value) for value in (*handed, *defaults)]
+            elif isinstance(node, ast.Call):
+                handed = [*node.args, *(keyword.value for keyword in node.keywords)]
+                if isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name):
+                    targets.append((node.func.value.id, node))  # NAME.update(...), .append(...)
+                for argument in handed:
+                    if isinstance(argument, ast.Name):
+                        targets.append((argument.id, node))
+            for base, value in targets:
+                stores.setdefault(base, []).append(value)
+                stores[base] += self._callers_outwards(node, users)
+        self._stores = stores
+        return stores
+
+    def _users_of_functions(self) -> dict[str, list[ast.AST]]:
+        """function name -> every call of it, and the functions it decorates (by name)."""
+        users: dict[str, list[ast.AST]] = {}
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                users.setdefault(node.func.id, []).append(node)
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                for decorator in node.decorator_list:
+                    called = decorator.func if isinstance(decorator, ast.Call) else decorator
+                    if isinstance(called, ast.Name):
+                        users.setdefault(called.id, []).append(ast.Name(id=node.name))
+        return users
+
+    def _callers_outwards(self, node: ast.AST, users: dict[str, list[ast.AST]]) -> list[ast.AST]:
+        """Where ``node`` sits in a function: every use of that function, and of the functions
+        those uses sit in, out to the module (a store done by a helper is done by its caller)."""
+        functions = {
+            id(function): function for found in self.functions.values() for function in found
+        }
+        found: list[ast.AST] = []
+        pending, seen = [self._scope_of(node)], set()
+        while pending:
+            scope = pending.pop()
+            if scope in seen or scope not in functions:
+                continue
+            seen.add(scope)
+            for use in users.get(functions[scope].name, []):
+                found.append(use)
+                pending.append(self._scope_of(use))
+        return found
 
     def _callable(self, node: ast.expr, env: Env, depth: int, record: bool = True) -> None:
         """Follow what calling ``node`` as a dependency asks for."""
         if depth > MAX_FOLLOW_DEPTH:
-            self.unread.append(f"`{_source_of(node)}` (too deep to follow)")
+            self._cannot_follow(f"`{_source_of(node)}` (too deep to follow)", None, env)
             return
         key = (id(node), frozenset((name, id(value)) for name, (value, _) in env.items()))
         if key in self._seen:
@@ -1266,7 +1454,7 @@ class _DependencyReader:
                 for value in self.bindings[name]:
                     self._callable(value, {}, depth)
             elif name not in self.imported:
-                self.unread.append(f"`{name}` (not defined in the code)")
+                self._cannot_follow(f"`{name}` (not defined in the code)", node, env)
             return  # an imported callable is a library's: it asks for none of the answer's
         if isinstance(node, ast.Attribute):
             if record:
@@ -1275,7 +1463,7 @@ class _DependencyReader:
                 for function in self.functions[node.attr]:
                     self._parameters(function.args, {}, depth)
             elif not (isinstance(node.value, ast.Name) and node.value.id in self.imported):
-                self.unread.append(f"`{_source_of(node)}`")
+                self._cannot_follow(f"`{_source_of(node)}`", node, env)
             return
         if isinstance(node, ast.Lambda):
             self._parameters(node.args, env, depth)
@@ -1283,7 +1471,7 @@ class _DependencyReader:
         if isinstance(node, ast.Call):
             self._made_by_call(node, env, depth, record)
             return
-        self.unread.append(f"`{_source_of(node)}`")
+        self._cannot_follow(f"`{_source_of(node)}`", node, env)
 
     def _made_by_call(self, call: ast.Call, env: Env, depth: int, record: bool) -> None:
         """A dependency that is what a call returns: a factory's function, a class's instance."""
@@ -1292,7 +1480,7 @@ class _DependencyReader:
             self._callable(call.args[0], env, depth)
             return
         if isinstance(call.func, ast.Name) and call.func.id in env:
-            self.unread.append(f"`{_source_of(call)}`")
+            self._cannot_follow(f"`{_source_of(call)}`", call, env)
             return
         if callee in self.classes and isinstance(call.func, ast.Name):
             if record:
@@ -1302,7 +1490,9 @@ class _DependencyReader:
                 for method in methods:
                     self._parameters(method.args, {}, depth)
             elif not self._has_outside_bases(callee):
-                self.unread.append(f"`{_source_of(call)}` (its class has no `__call__`)")
+                self._cannot_follow(
+                    f"`{_source_of(call)}` (its class has no `__call__`)", call, env
+                )
             return
         if callee in self.functions and isinstance(call.func, ast.Name):
             if record:
@@ -1310,7 +1500,9 @@ class _DependencyReader:
             for function in self.functions[callee]:
                 returned = _returns(function)
                 if not returned:
-                    self.unread.append(f"`{_source_of(call)}` (`{callee}` returns nothing)")
+                    self._cannot_follow(
+                        f"`{_source_of(call)}` (`{callee}` returns nothing)", call, env
+                    )
                 inner_env = _bind(function, call, env)
                 nested = {
                     s.name: s
@@ -1329,7 +1521,7 @@ class _DependencyReader:
             return
         if isinstance(call.func, ast.Name) and call.func.id in self.imported:
             return  # a library's object (`HTTPBearer()`, `OAuth2PasswordBearer(...)`)
-        self.unread.append(f"`{_source_of(call)}`")
+        self._cannot_follow(f"`{_source_of(call)}`", call, env)
 
     def _constructed(self, name: str, depth: int) -> None:
         """A class used as a dependency: FastAPI calls it, so its `__init__` (or fields)."""
@@ -1445,7 +1637,7 @@ class _DependencyReader:
             given = node.args[0] if node.args else _keyword(node, "dependency")
             if given is None:
                 if base is None:
-                    self.unread.append(f"`{_source_of(node)}` without a type to call")
+                    self._cannot_follow(f"`{_source_of(node)}` without a type to call", node, env)
                 else:
                     self._callable(base, env, depth)
             else:
@@ -1459,6 +1651,85 @@ class _DependencyReader:
                     self._marker_or_helper(value, base, inner_env, depth + 1)
             return True
         return False
+
+
+# --- looking at what the checks swapped in ------------------------------------------------------
+#
+# A check that overrides a dependency sees what the app then answers, but the app runs that
+# replacement in its own process: code that reads `app.dependency_overrides`, a function's
+# closure, the frames that called it or the garbage collector's objects can find what the
+# replacement would return and answer with it from a route that never asked for the dependency.
+# No app needs any of these to serve, so an override row refuses them where they are spelled
+# (after `plain_spelling`: aliases and constant `getattr` read plainly). No linter has this rule.
+
+INTROSPECTION_NAMES = {
+    "dependency_overrides", "dependency_overrides_provider", "__closure__", "cell_contents",
+    "__code__", "__globals__", "__defaults__", "__kwdefaults__", "f_locals", "f_globals",
+    "f_back", "_getframe", "currentframe", "get_objects", "get_referrers", "get_referents",
+    "solve_dependencies", "get_dependant", "__traceback__", "tb_frame", "tb_next", "cr_frame",
+    "gi_frame", "ag_frame", "__dict__", "__getattribute__", "__reduce__", "__reduce_ex__",
+}  # fmt: skip
+INTROSPECTION_CALLS = {"exec", "eval", "compile", "__import__", "dir", "vars", "globals", "locals"}
+INTROSPECTION_MODULES = {"gc", "inspect", "ctypes", "traceback", "importlib", "builtins"}
+
+
+def override_introspection(source: str) -> list[tuple[int, str]]:
+    """(line, spelling) for each place the code reads what a check swapped in, or who called
+    it (see above); code that does not parse has none (the app does not load either)."""
+    try:
+        tree = plain_spelling(ast.parse(source))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    found = []
+    for node in ast.walk(tree):
+        spelling = None
+        if isinstance(node, ast.Attribute) and node.attr in INTROSPECTION_NAMES:
+            spelling = node.attr
+        elif isinstance(node, ast.Name) and node.id in INTROSPECTION_NAMES:
+            spelling = node.id
+        elif isinstance(node, ast.Constant) and node.value in INTROSPECTION_NAMES:
+            spelling = str(node.value)  # a key of `vars(...)`, a name handed to a helper
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in INTROSPECTION_CALLS
+        ):
+            spelling = f"{node.func.id}(...)"
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            modules = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            modules += [] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
+            hit = [m for m in modules if m.split(".")[0] in INTROSPECTION_MODULES]
+            spelling = f"import {hit[0]}" if hit else None
+        if spelling is not None:
+            found.append((getattr(node, "lineno", 0), spelling))
+    return sorted(set(found))
+
+
+def _env_values(env: Env, depth: int = 0) -> list[ast.AST]:
+    """What a factory's parameters were bound to, and what those were bound to in turn."""
+    if depth > 10:
+        return []
+    found: list[ast.AST] = []
+    for value, outer in env.values():
+        found.append(value)
+        found += _env_values(outer, depth + 1)
+    return found
+
+
+def _names_in(target: ast.expr) -> list[str]:
+    return [node.id for node in ast.walk(target) if isinstance(node, ast.Name)]
+
+
+def _stored_base(target: ast.expr, top: bool) -> str | None:
+    """The name a store writes into: `NAME[k]`, `NAME.x`, `NAME[k].y`; `NAME` itself only for
+    `NAME |= ...` (a plain `NAME = ...` is a binding, read as one)."""
+    if isinstance(target, ast.Name):
+        return target.id if top else None
+    while isinstance(target, ast.Subscript | ast.Attribute | ast.Starred):
+        target = target.value
+        if isinstance(target, ast.Name):
+            return target.id
+    return None
 
 
 def _returns(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.expr]:
