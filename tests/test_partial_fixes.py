@@ -162,3 +162,57 @@ def test_a_surviving_mutant_not_listed_is_a_problem_and_a_listed_one_is_counted(
     assert mutation_score([report]).startswith(
         "mutation score: 50.0% of non-equivalent mutants killed"
     )
+
+
+def _partial_report(exercise_id, passed_by_name, equivalent):
+    exercise = registry.load().exercise(exercise_id)
+    report = GeneratedReport(exercise, reviewed=reviewed_file(exercise), ran_partial=True)
+    report.partial_fixes = [f for f in partial_fixes_of(exercise) if f.name in passed_by_name]
+    report.verdicts = {
+        report.key(f.name): Verdict(report.key(f.name), passed_by_name[f.name])
+        for f in report.partial_fixes
+    }
+    report.reviewed.equivalent_partial_fixes.clear()
+    report.reviewed.equivalent_partial_fixes.update(equivalent)
+    return report
+
+
+def test_the_partial_fix_line_says_all_fail_or_which_did_not():
+    exercise = registry.load().exercise("pydantic-model-validate")
+    first, second = (fix.name for fix in partial_fixes_of(exercise)[:2])
+    notes, problems = _partial_report(exercise.id, {first: False, second: False}, {}).lines()
+    assert notes[0] == "partial fixes: 2, all fail" and problems == []
+
+    notes, problems = _partial_report(exercise.id, {first: True, second: False}, {}).lines()
+    assert notes[0] == f"partial fixes: 2, 1 did not fail: {first}"
+    assert len(problems) == 1 and first in problems[0]
+
+    report = _partial_report(exercise.id, {first: True, second: False}, {first: "why"})
+    notes, problems = report.lines()
+    assert notes[0] == "partial fixes: 2, all fail but the 1 reviewed as equivalent"
+    assert problems == []
+
+
+def test_verify_runs_the_leave_one_out_partial_fixes_alone(capsys):
+    """`verify --partial-only --leave-one-out` (what CI runs) checks the reference with one
+    step left out, and no starter with one step only, and no mutant."""
+    from autograder.cli import main
+
+    status = main(["verify", "pydantic-modern-types", "--partial-only", "--leave-one-out"])
+    out = capsys.readouterr().out
+    expected = len(partial_fixes_of(registry.load().exercise("pydantic-modern-types"),
+                                    kinds=(LEAVE_ONE_OUT,)))  # fmt: skip
+    assert f"partial fixes: {expected}, all fail" in out, out
+    assert "mutants:" not in out and "mutation score" not in out
+    assert status == 0, out
+
+
+def test_verify_help_documents_what_it_prints_and_its_options(capsys):
+    from autograder.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["verify", "--help"])
+    text = capsys.readouterr().out
+    for said in ("--skip-mutants", "--partial-only", "--mutants-only", "--leave-one-out",
+                 "partial fixes: N, all fail", "mutation score", "01-async-hygiene"):  # fmt: skip
+        assert said in text, said

@@ -2,6 +2,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograder.engine.checkkit import ask_both, operation_of, require, rule, same_answer
+from autograder.engine.documented import expect_documented_like_the_reference
+from autograder.engine.edges import expect_same_at_the_edges
+from autograder.engine.fresh_start import expect_fresh_apps_agree
 from autograder.engine.proptest import examples
 
 OPERATIONS = (("GET", "/invoices"), ("GET", "/invoices/{invoice_id}"), ("POST", "/invoices"))
@@ -58,3 +61,48 @@ def test_any_invoice_gets_the_reference_answer(learner_client, reference_client,
         "POST /invoices",
         ignore_keys={"id"},
     )
+
+
+@rule("ready-1", hint="Keep the limits on an invoice, its lines and its id as they were.")
+def test_limits_match_the_reference(learner_client, reference_client, reference_contract):
+    """customers, lines and ids at each limit are accepted or refused as by the reference"""
+    invoice = {
+        "customer": "Edge Ltd",
+        "lines": [{"item": "pen", "quantity": 3, "unit_price": "1.50"}],
+    }
+    for method, path, kwargs in (
+        ("POST", "/invoices", {"body": invoice}),
+        ("GET", "/invoices/{invoice_id}", {"path_params": {"invoice_id": 10**6}}),
+    ):
+        expect_same_at_the_edges(
+            learner_client,
+            reference_client,
+            reference_contract,
+            method,
+            path,
+            ignore_keys=("id",),
+            **kwargs,
+        )
+
+
+@rule("ready-1", hint="A new app has no invoices; each one issued reads back, listed in order.")
+def test_a_fresh_app_answers_like_the_reference(start_learner_app, start_reference_app):
+    """on a freshly started app, invoices are issued, read and listed as by the reference"""
+    first = {"customer": "Ada", "lines": [{"item": "gear", "quantity": 2, "unit_price": "3.25"}]}
+    second = {"customer": "Grace", "lines": [{"item": "tape", "quantity": 1, "unit_price": "9"}]}
+    steps = [
+        ("GET", "/invoices", {}),
+        ("GET", "/invoices/1", {}),
+        ("POST", "/invoices", {"json": first}),
+        ("POST", "/invoices", {"json": second}),
+        ("GET", "/invoices/1", {}),
+        ("GET", "/invoices/2", {}),
+        ("GET", "/invoices", {}),
+    ]
+    expect_fresh_apps_agree(start_learner_app, start_reference_app, steps)
+
+
+@rule("api-3", hint="Document what the reference documents: statuses, their bodies, a title.")
+def test_documented_like_the_reference(learner_contract, reference_contract):
+    """every status, error body and description the reference documents is there (any words)"""
+    expect_documented_like_the_reference(learner_contract, reference_contract)

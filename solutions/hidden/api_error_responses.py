@@ -11,6 +11,9 @@ from autograder.engine.checkkit import (
     rule,
     same_answer,
 )
+from autograder.engine.documented import expect_documented_like_the_reference
+from autograder.engine.edges import expect_same_at_the_edges
+from autograder.engine.fresh_start import expect_fresh_apps_agree
 from autograder.engine.proptest import examples
 
 OPERATIONS = (("GET", "/tables/{table_id}"), ("POST", "/tables/{table_id}/reservations"))
@@ -57,3 +60,37 @@ def test_any_reservation_gets_the_reference_answer(
         f"POST {url} {json.dumps(body)}",
         compare_body=False,
     )
+
+
+@rule("api-4", hint="Keep the limits on a reservation and on the table id as they were.")
+def test_limits_match_the_reference(learner_client, reference_client, reference_contract):
+    """guests and table ids at each limit are accepted or refused as by the reference"""
+    reservation = {"guest": "Edge", "day": "2031-01-01"}
+    for method, path, kwargs in (
+        ("POST", "/tables/{table_id}/reservations",
+         {"path_params": {"table_id": 3}, "body": reservation}),
+        ("GET", "/tables/{table_id}", {"path_params": {"table_id": 2}}),
+    ):  # fmt: skip
+        expect_same_at_the_edges(
+            learner_client, reference_client, reference_contract, method, path, **kwargs
+        )
+
+
+@rule("api-4", hint="A new app has its three tables; a day booked twice is a 409.")
+def test_a_fresh_app_answers_like_the_reference(start_learner_app, start_reference_app):
+    """on a freshly started app, tables and reservations answer as the reference's"""
+    booking = {"guest": "Ada", "day": "2031-06-01"}
+    steps = [("GET", f"/tables/{number}", {}) for number in range(1, 5)]
+    steps += [
+        ("POST", "/tables/2/reservations", {"json": booking}),
+        ("POST", "/tables/2/reservations", {"json": {**booking, "guest": "Grace"}}),
+        ("POST", "/tables/3/reservations", {"json": booking}),
+        ("POST", "/tables/9/reservations", {"json": booking}),
+    ]
+    expect_fresh_apps_agree(start_learner_app, start_reference_app, steps)
+
+
+@rule("api-4", hint="Document what the reference documents: statuses, their bodies, a title.")
+def test_documented_like_the_reference(learner_contract, reference_contract):
+    """every status, error body and description the reference documents is there (any words)"""
+    expect_documented_like_the_reference(learner_contract, reference_contract)

@@ -2,6 +2,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograder.engine.checkkit import ask_both, body_of, require, rule, same_answer, show
+from autograder.engine.documented import expect_documented_like_the_reference
+from autograder.engine.edges import expect_same_at_the_edges
+from autograder.engine.fresh_start import expect_fresh_apps_agree
 from autograder.engine.proptest import examples
 
 URL = "/users/2/profile"
@@ -95,3 +98,42 @@ def test_unknown_users_are_404_for_every_method(learner_client, reference_client
         same_answer(
             *ask_both(learner_client, reference_client, method, url, **kwargs), f"{method} {url}"
         )
+
+
+@rule("api-2", hint="Keep the limits on a profile and on the user id as they were.")
+def test_limits_match_the_reference(learner_client, reference_client, reference_contract):
+    """names, texts and ids at each limit are accepted or refused as by the reference"""
+    profile = {"display_name": "Edge", "bio": "limits", "website": "w", "location": "here"}
+    for method, path, kwargs in (
+        ("PUT", "/users/{user_id}/profile", {"path_params": {"user_id": 2}, "body": profile}),
+        ("PATCH", "/users/{user_id}/profile", {"path_params": {"user_id": 2}, "body": profile}),
+        ("GET", "/users/{user_id}/profile", {"path_params": {"user_id": 10**6}}),
+    ):
+        expect_same_at_the_edges(
+            learner_client, reference_client, reference_contract, method, path, **kwargs
+        )
+
+
+@rule("api-2", hint="A new app holds Ada and Grace; PUT replaces, PATCH changes what was sent.")
+def test_a_fresh_app_answers_like_the_reference(start_learner_app, start_reference_app):
+    """on a freshly started app, reads, replacements and patches answer as the reference's"""
+    url = "/users/{}/profile"
+    steps = [
+        ("GET", url.format(1), {}),
+        ("GET", url.format(2), {}),
+        ("GET", url.format(3), {}),
+        ("PATCH", url.format(1), {"json": {"bio": None}}),
+        ("PATCH", url.format(2), {"json": {"location": "Arlington"}}),
+        ("PUT", url.format(1), {"json": {"display_name": "Ada L."}}),
+        ("GET", url.format(1), {}),
+        ("GET", url.format(2), {}),
+        ("PATCH", url.format(2), {"json": {"display_name": None}}),
+        ("PUT", url.format(3), {"json": {"display_name": "Nobody"}}),
+    ]
+    expect_fresh_apps_agree(start_learner_app, start_reference_app, steps)
+
+
+@rule("api-2", hint="Document what the reference documents: statuses, their bodies, a title.")
+def test_documented_like_the_reference(learner_contract, reference_contract):
+    """every status, error body and description the reference documents is there (any words)"""
+    expect_documented_like_the_reference(learner_contract, reference_contract)

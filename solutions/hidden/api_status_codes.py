@@ -11,6 +11,9 @@ from autograder.engine.checkkit import (
     same_answer,
     show,
 )
+from autograder.engine.documented import expect_documented_like_the_reference
+from autograder.engine.edges import expect_same_at_the_edges
+from autograder.engine.fresh_start import expect_fresh_apps_agree
 from autograder.engine.proptest import examples
 
 notes = st.fixed_dictionaries(
@@ -66,3 +69,46 @@ def test_the_documented_status_codes_match_the_reference(learner_contract, refer
             mine == theirs,
             f"{method} {path} documents the status codes {mine}; the reference documents {theirs}.",
         )
+
+
+@rule("api-1", hint="Keep the limits on a note and on its id as they were.")
+def test_limits_match_the_reference(learner_client, reference_client, reference_contract):
+    """titles, bodies and ids at each limit are accepted or refused as by the reference"""
+    for method, path, kwargs in (
+        ("POST", "/notes", {"body": {"title": "Edges", "body": "of the limits"}}),
+        ("GET", "/notes/{note_id}", {"path_params": {"note_id": 2}}),
+        ("DELETE", "/notes/{note_id}", {"path_params": {"note_id": 10**6}}),
+    ):
+        expect_same_at_the_edges(
+            learner_client,
+            reference_client,
+            reference_contract,
+            method,
+            path,
+            ignore_keys=("id",),
+            **kwargs,
+        )
+
+
+@rule("api-1", hint="A new app holds its two notes; each status as before, in any order of calls.")
+def test_a_fresh_app_answers_like_the_reference(start_learner_app, start_reference_app):
+    """on a freshly started app, reads, creations and deletions answer as the reference's"""
+    steps = [
+        ("GET", "/notes/1", {}),
+        ("GET", "/notes/2", {}),
+        ("GET", "/notes/3", {}),
+        ("POST", "/notes", {"json": {"title": "Third"}}),
+        ("GET", "/notes/3", {}),
+        ("DELETE", "/notes/1", {}),
+        ("GET", "/notes/1", {}),
+        ("DELETE", "/notes/1", {}),
+        ("POST", "/notes", {"json": {"title": "Fourth", "body": "after a delete"}}),
+        ("GET", "/notes/4", {}),
+    ]
+    expect_fresh_apps_agree(start_learner_app, start_reference_app, steps)
+
+
+@rule("api-1", hint="Document what the reference documents: statuses, their bodies, a title.")
+def test_documented_like_the_reference(learner_contract, reference_contract):
+    """every status, error body and description the reference documents is there (any words)"""
+    expect_documented_like_the_reference(learner_contract, reference_contract)
