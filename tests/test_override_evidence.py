@@ -214,3 +214,37 @@ def test_the_references_and_correct_alternatives_look_at_nothing():
     for exercise in ("di-current-member", "di-admin-router"):
         assert override_introspection(loaded.exercise(exercise).reference_source()) == []
     assert override_introspection("def broken(:") == []
+
+
+# --- SQL text put together at run time -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "text(f\"SELECT * FROM books WHERE title = '{q}'\")",
+        'text("".join(["SELECT * FROM books WHERE title = \'", q, "\'"]))',
+        "text(make_sql(q))",
+        'connection.exec_driver_sql("SELECT * FROM books WHERE id = %s" % q)',
+        "sql = \"SELECT * FROM books WHERE title = '{}'\".format(q)\nawait session.execute(sql)",
+    ],
+)
+def test_sql_text_put_together_at_run_time_is_found(code):
+    from autograder.engine.source_rules import sql_text_built_at_run_time
+
+    assert sql_text_built_at_run_time(code), code
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        'text("SELECT * FROM books WHERE title LIKE :pattern").bindparams(pattern=f"%{q}%")',
+        'BASE = "SELECT * FROM books "\ntext(BASE + "WHERE author = :author")',
+        "await session.execute(select(BookRow).where(BookRow.author == author))",
+        "statement = select(BookRow)\nawait session.execute(statement)",
+    ],
+)
+def test_sql_text_written_in_the_code_is_fine(code):
+    from autograder.engine.source_rules import sql_text_built_at_run_time
+
+    assert sql_text_built_at_run_time(code) == [], code

@@ -1,5 +1,6 @@
 from urllib.parse import quote
 
+from autograder.engine import source_rules
 from autograder.engine.checkkit import body_of, brief, expect_status, require, rule, show
 
 STAFF_TITLES = {"Staff Rota and Door Codes", "Member Complaints 2031"}
@@ -71,3 +72,23 @@ def test_an_apostrophe_is_just_a_character(learner_client, learner_database):
     """a search for O'Brien answers 200 (an apostrophe is not SQL)"""
     response = learner_client.get("/books/search", params={"q": "O'Brien"})
     _expect_no_leak(response, "GET /books/search?q=O'Brien", learner_database)
+
+
+@rule(
+    "security-5",
+    hint=(
+        "Write the statement's text out in the code, with a placeholder where each value goes "
+        '(`text("... LIKE :pattern").bindparams(pattern=...)`), or build it with select().'
+    ),
+)
+def test_the_sql_text_is_written_in_the_code(learner_source):
+    """the SQL text is written in the code, and values travel beside it as bound parameters"""
+    built = source_rules.sql_text_built_at_run_time(learner_source)
+    line, call = built[0] if built else (0, "")
+    require(
+        not built,
+        f"Line {line}: `{call}` hands the database SQL text put together at run time, so the "
+        "values are pasted into it. Escaping them by hand (doubled quotes, backslashes) is a "
+        "guess at the database's grammar that the next value can beat; a bound parameter is "
+        "never read as SQL at all.",
+    )

@@ -1705,6 +1705,58 @@ def override_introspection(source: str) -> list[tuple[int, str]]:
     return sorted(set(found))
 
 
+# --- SQL text put together at run time -----------------------------------------------------------
+#
+# ruff's S608 sees values pasted into SQL by f-strings, `%`, `+` and `.format`, not by
+# `"".join(...)` or a helper, and a paste with the quotes doubled answers every test value as
+# bound parameters would. The text of a statement is written in the code; values travel beside
+# it. So the text handed to `text()`, `literal_column()`, `exec_driver_sql()` (and a string
+# handed to `.execute()`) must be written out: a literal, or one put together from literals
+# only (read after `plain_spelling`, which folds those and aliases).
+
+SQL_TEXT_CALLS = {"text", "literal_column", "exec_driver_sql", "executescript"}
+SQL_EXECUTE_METHODS = {"execute", "executemany"}
+
+
+def sql_text_built_at_run_time(source: str) -> list[tuple[int, str]]:
+    """(line, the call) for each SQL text the code puts together from something not written in
+    the code; code that does not parse has none."""
+    try:
+        tree = plain_spelling(ast.parse(source))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    built: dict[str, ast.expr] = {}  # names bound to a string put together at run time
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign | ast.AnnAssign) and _assembled_at_run_time(node.value):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            built |= {t.id: node.value for t in targets if isinstance(t, ast.Name)}
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or not node.args:
+            continue
+        called, first = _called_name(node.func), node.args[0]
+        if called in SQL_TEXT_CALLS:
+            written = isinstance(first, ast.Constant) and isinstance(first.value, str)
+        elif called in SQL_EXECUTE_METHODS and isinstance(node.func, ast.Attribute):
+            named = isinstance(first, ast.Name) and first.id in built
+            written = not (_assembled_at_run_time(first) or named)
+        else:
+            continue
+        if not written:
+            found.append((node.lineno, _source_of(node)))
+    return found
+
+
+def _assembled_at_run_time(node: ast.expr | None) -> bool:
+    """A string made by formatting, `+`, `%`, `.format()` or `.join()` (what is left of one
+    after folding holds something not written in the code)."""
+    if isinstance(node, ast.JoinedStr):
+        return True
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Mod):
+        return True
+    return isinstance(node, ast.Call) and _called_name(node.func) in {"format", "join"}
+
+
 def _env_values(env: Env, depth: int = 0) -> list[ast.AST]:
     """What a factory's parameters were bound to, and what those were bound to in turn."""
     if depth > 10:
