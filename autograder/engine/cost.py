@@ -10,13 +10,14 @@ a *fresh* kind asks a key that app has never been asked.
 
 How the cost grows with the data is read from where a key sits: a key near the end of a list
 costs a scan of the whole list, one near its start almost nothing, while an index answers both
-alike. The growth (end minus start) is compared with the reference's, measured in the same
-turns; a few tenths of a millisecond of scan are far above the noise of the fastest of a dozen
-requests, and far below a request's own cost.
+alike. The growth (far minus near, timed in pairs: ``PairedGrowth``) is compared with the
+reference's, measured in the same turns; the reference's own growth (an index: none) says how
+noisy the measurement was.
 """
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -73,3 +74,47 @@ def costs_by_kind(
         row = timed[index * len(kinds) : (index + 1) * len(kinds)]
         per_client.append(dict(zip(kinds, row, strict=True)))
     return per_client, timed[len(works) :]
+
+
+class PairedGrowth:
+    """How much more a ``far`` URL costs than a ``near`` one, on each of ``clients``.
+
+    A difference of two fastest-of-N is at the mercy of one kind's luck (a busy stretch that
+    fell on every ``near`` sample of one app made an index look 1.4 ms cheaper far than near,
+    on a loaded machine). Here each round times a near and a far URL one after the other, in
+    an order that alternates (the second of two requests in a row is not favoured), and the
+    median of the rounds' differences is the growth. Every URL is asked for the first time:
+    the streams go on from one measurement to the next.
+    """
+
+    def __init__(
+        self,
+        clients: Sequence[Any],
+        near: Callable[[], Iterator[str]],
+        far: Callable[[], Iterator[str]],
+    ) -> None:
+        self.pairs: list[tuple[Callable[[], object], Callable[[], object]]] = []
+        for client in clients:
+            near_urls, far_urls = near(), far()
+            self.pairs.append(
+                (
+                    lambda client=client, urls=near_urls: client.get(next(urls)),
+                    lambda client=client, urls=far_urls: client.get(next(urls)),
+                )
+            )
+        for pair in self.pairs:  # first-call costs, untimed
+            for work in pair:
+                work()
+
+    def measure(self, rounds: int) -> list[float]:
+        """The median growth over ``rounds``, in seconds, one per client (``MachineStarved``
+        from ``fastest_in_turns`` where every try of a round was starved)."""
+        differences: list[list[float]] = [[] for _ in self.pairs]
+        for round_number in range(rounds):
+            far_first = round_number % 2 == 1
+            works = [work for pair in self.pairs for work in (pair[::-1] if far_first else pair)]
+            timed = fastest_in_turns(works, 1)
+            for index in range(len(self.pairs)):
+                first, second = timed[2 * index], timed[2 * index + 1]
+                differences[index].append(first - second if far_first else second - first)
+        return [statistics.median(each) for each in differences]

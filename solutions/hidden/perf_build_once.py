@@ -2,31 +2,34 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograder.engine import cost
-from autograder.engine.checkkit import (
-    ask_both,
-    require,
-    rule,
-    same_answer,
-)
+from autograder.engine.checkkit import ask_both, fail, require, rule, same_answer
 from autograder.engine.proptest import examples
+from autograder.engine.starvation import INCONCLUSIVE_PREFIX, MachineStarved
 
 # Slower than the reference's by three times and 3 ms: a lookup is about a millisecond over the
 # socket; parsing the catalogue (for a key not asked before, or not there) costs 30 ms and more.
 TIMES_THE_REFERENCE = 3
 SLACK_SECONDS = 0.003
-# A scan of the 20,000 products from the top costs 0.7 to 0.9 ms more for a SKU near the end
+# A scan of the 20,000 products from the top costs 0.7 to 2 ms more for a SKU near the end
 # than for one near the start (measured: models or dicts, a loop or next()); an index costs
-# both the same, within 0.1 ms (the fastest of a dozen, on a busy two-core machine). Growth
-# beyond the reference's by more than this is a scan.
+# both the same, within 0.1 ms on a quiet machine (the median of pairs; up to 0.25 ms at a load
+# of 20 on two cores, where the reference's own growth marks the try as too noisy to count).
+# Growth beyond the reference's by more than this is a scan.
 GROWTH_SLACK_SECONDS = 0.0003
 COST_SAMPLES = 15  # as many as the repeated-key row this one took over had
 KINDS = {
     "a SKU asked again": cost.repeated("/products/SKU-00777"),
     "a SKU not asked before": cost.fresh("/products/SKU-{:05d}", range(10_000, 10_040)),
     "an unknown SKU": cost.fresh("/products/NONE-{}", range(40)),
-    "a SKU near the start": cost.fresh("/products/SKU-{:05d}", range(100, 140)),
     "a SKU near the end": cost.fresh("/products/SKU-{:05d}", range(19_900, 19_940)),
 }
+# Enough fresh SKUs for every round and its retries (a starved pair is timed again).
+NEAR_THE_START = cost.fresh("/products/SKU-{:05d}", range(1_000, 2_000))
+NEAR_THE_END = cost.fresh("/products/SKU-{:05d}", range(18_800, 19_800))
+GROWTH_ROUNDS = 21
+# The reference's own growth beyond this means the machine was too noisy for the try to count.
+GROWTH_NOISE_SECONDS = 0.0001
+GROWTH_TRIES = 4  # a pass needs one quiet try, a failure two
 
 
 @rule("prod-1", hint="Every SKU gets the reference's answer.")
@@ -58,12 +61,31 @@ def test_every_kind_of_key_costs_what_the_reference_pays(start_learner_app, star
             "seen before (parsing per key, then caching it) or for a key that is not there is "
             "work per request: index everything once.",
         )
-    growth = mine["a SKU near the end"] - mine["a SKU near the start"]
-    their_growth = reference["a SKU near the end"] - reference["a SKU near the start"]
-    require(
-        growth <= their_growth + GROWTH_SLACK_SECONDS,
-        f"A SKU near the end of the catalogue costs your app {growth * 1000:+.2f} ms more than "
-        f"one near the start (the reference {their_growth * 1000:+.2f} ms): the cost of a lookup "
-        "grows with where the product is in the catalogue, as a scan of a list does, and with "
-        "the catalogue's size. A dict by SKU finds every product in the same time.",
+    growth = cost.PairedGrowth([mine_app.client, theirs], NEAR_THE_START, NEAR_THE_END)
+    failing: list[tuple[float, float]] = []
+    for _ in range(GROWTH_TRIES):
+        mine_growth, their_growth = growth.measure(GROWTH_ROUNDS)
+        if abs(their_growth) > GROWTH_NOISE_SECONDS:
+            continue  # the reference's index grew: the machine, not the code, made the difference
+        # An index does not grow: a reference that seemed to shrink does not tighten the bound.
+        if mine_growth <= max(0.0, their_growth) + GROWTH_SLACK_SECONDS:
+            return
+        failing.append((mine_growth, their_growth))
+        if len(failing) == 2:
+            break
+    if len(failing) < 2:
+        raise MachineStarved(
+            f"{INCONCLUSIVE_PREFIX}: a SKU near the end of the catalogue and one near the "
+            f"start cost the reference different times ({their_growth * 1000:+.2f} ms, the "
+            f"median of {GROWTH_ROUNDS} pairs) in {GROWTH_TRIES} tries: the machine was too "
+            "busy to tell whether a lookup grows with the catalogue. The exercise is graded "
+            "again; nothing needs to change in your answer for that."
+        )
+    mine_growth, their_growth = failing[-1]
+    fail(
+        f"A SKU near the end of the catalogue costs your app {mine_growth * 1000:+.2f} ms more "
+        f"than one near the start (the reference {their_growth * 1000:+.2f} ms; the median of "
+        f"{GROWTH_ROUNDS} pairs, each SKU asked for the first time, twice). The cost of a lookup "
+        "grows with where the product is in the catalogue, as a scan of a list does, and so "
+        "with the catalogue's size. A dict by SKU finds every product in the same time."
     )
