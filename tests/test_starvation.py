@@ -161,11 +161,11 @@ def scripted_timeit(clock, monkeypatch) -> None:
     )
 
 
-def test_only_yardstick_samples_the_machine_did_not_starve_count(clock, scripted_timeit):
-    waits = iter([0.030, 0.030, 0.0, 0.030])
+def test_the_machines_wait_is_taken_off_every_sample(clock, scripted_timeit):
+    waits = iter([0.030, 0.030, 0.0, 0.030, 0.045, 0.001, 0.030, 0.030])
 
     def lookup() -> None:
-        clock.spend(0.002)
+        clock.spend(0.002, next(waits))
 
     def yardstick() -> None:
         clock.spend(0.010, next(waits))
@@ -174,17 +174,18 @@ def test_only_yardstick_samples_the_machine_did_not_starve_count(clock, scripted
     assert fastest == [pytest.approx(0.002), pytest.approx(0.010)]
 
 
-def test_a_yardstick_starved_on_every_sample_is_inconclusive(clock, scripted_timeit):
-    # Its samples read 60 ms against a lookup of 20 ms: counted, a lookup that redoes the
-    # yardstick's 10 ms of work twice over would pass at "a third of the yardstick".
+def test_a_starved_yardstick_never_lets_a_lookup_that_redoes_the_work_pass(clock, scripted_timeit):
+    # A lookup that parses twice (20 ms) against a yardstick of 10 ms whose every sample waited
+    # 50 ms for a CPU: counted whole, the yardstick reads 60 ms, and the lookup "a third of it".
     def lookup() -> None:
         clock.spend(0.020)
 
     def yardstick() -> None:
         clock.spend(0.010, 0.050)
 
-    with pytest.raises(MachineStarved):
-        checkkit.fastest_in_turns([lookup, yardstick], 3)
+    lookup_seconds, parse_seconds = checkkit.fastest_in_turns([lookup, yardstick], 3)
+    assert parse_seconds == pytest.approx(0.010)
+    assert lookup_seconds > 0.5 * parse_seconds  # perf-build-once's rule fails it
 
 
 # --- what the kernel says, and what a row becomes ------------------------------------------------
@@ -204,8 +205,7 @@ def test_the_kernel_counts_the_wait_of_a_thread_beside_busy_processes():
             spinner.kill()
             spinner.wait()
     print(f"waited {window.waited * 1000:.0f} ms of {window.seconds * 1000:.0f} ms")  # noqa: T201
-    assert window.waited > 0.1 * window.seconds
-    assert window.starved
+    assert window.waited > 0.2 * window.seconds
 
 
 def test_a_starved_check_becomes_an_inconclusive_error_row_with_no_blame():

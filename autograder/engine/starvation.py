@@ -13,8 +13,8 @@ itself (its own busy processes in its own cgroup), and that is the answer's doin
 The wait only ever adds time, so each verdict is asked of the numbers that make it hardest:
 a burst is serial only if it is serial with the wait taken off the burst (and the single as
 measured); it is free only if it is free against the single with the wait taken off; a loop
-stalled only if it stalled with the wait taken off the stall; a sample of a yardstick counts
-only if it was not starved. A try that neither verdict holds for is tried again, a bounded
+stalled only if it stalled with the wait taken off the stall; a sample of a yardstick or of a
+request counts less its wait. A try that neither verdict holds for is tried again, a bounded
 few times (``STARVED_RETRIES``); where none was decided, ``MachineStarved``: the row is
 inconclusive (an ``error`` row, neither a failure nor a pass), grading checks that exercise
 again (``REGRADES``) and keeps no undecided result. A blocked answer fails whatever the
@@ -34,16 +34,14 @@ if TYPE_CHECKING:
     from autograder.engine.results import CheckResult
 
 SCHEDSTAT = Path("/proc/thread-self/schedstat")
-# A sample is starved where the measuring thread waited for a CPU for more than a fifth of it
-# (and more than 10 ms). Measured on two cores, a thread that computes 0.3 ms and sleeps 1 ms
-# (as the checks do while they wait for answers), over 0.5 s: 10 to 21 % of the time waiting on
-# a machine loaded by other work; 51 to 67 % beside eight spinning processes in sessions of
-# their own; 28 to 53 % with those eight in a cgroup of their own (the share is fair, but every
-# wake-up still waits for a slice). So ``checkkit`` takes the wait off the numbers instead of
-# discarding whole tries where it can, and asks a try to be decided both ways (see there).
-STARVED_SHARE = 0.2
-STARVED_NOISE_SECONDS = 0.01
-# Tries beyond a timing primitive's own, for windows that were starved.
+# How long the checks' thread waits, measured on two cores: a thread that computes 0.3 ms and
+# sleeps 1 ms (as the checks do while they wait for answers), over 0.5 s, waited 10 to 21 % of
+# the time on a machine loaded by other work; 51 to 67 % beside eight spinning processes in
+# sessions of their own; 28 to 53 % with those eight in a cgroup of their own (the share is
+# fair, but every wake-up still waits for a slice). Too much to ignore, and too common to
+# throw tries away for: ``checkkit`` takes the wait off the numbers where that is sound, and
+# retries only where the verdict depends on it.
+# Tries beyond a timing primitive's own, for tries the wait left undecided.
 STARVED_RETRIES = 3
 STARVED_PAUSE_SECONDS = 0.2  # between them: a busy moment of the machine often passes
 
@@ -81,19 +79,11 @@ class Window:
             self.waited = max(0.0, after - self.waited_before)
         return self
 
-    @property
-    def starved(self) -> bool:
-        return starved(self.waited, self.seconds)
-
     def __enter__(self) -> Window:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def starved(waited: float, seconds: float) -> bool:
-    return waited > STARVED_NOISE_SECONDS and waited > STARVED_SHARE * seconds
 
 
 def describe(waited: float, seconds: float, tries: int) -> str:
