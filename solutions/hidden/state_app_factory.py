@@ -3,6 +3,7 @@ from hypothesis import strategies as st
 
 from autograder.engine.checkkit import reference_copies, rule, same_answer
 from autograder.engine.proptest import examples
+from autograder.engine.sequences import RESTART, Played, play_machine
 from workbook.host.protocol import APP_CHOICE_HEADER
 
 requests = st.tuples(
@@ -31,3 +32,39 @@ def test_each_app_answers_as_a_reference_of_its_own(learner_client, reference):
     # Two reference apps from the reference's own factory: what two independent apps answer.
     with reference_copies(reference) as references:
         run()
+
+
+carts_steps = st.builds(
+    lambda which, cart, sku: (
+        {"method": "GET", "url": f"/carts/{cart}", "app": which}
+        if sku is None
+        else {"method": "POST", "url": f"/carts/{cart}/items", "json": {"sku": sku}, "app": which}
+    ),
+    st.sampled_from(["1", "2"]),
+    st.integers(min_value=30, max_value=31),
+    st.one_of(st.none(), st.sampled_from(["A-1", "B-2"])),
+)
+
+
+@rule(
+    "state-1",
+    hint=(
+        "A restarted app starts with what its lifespan yields: carts made by `create_app()` "
+        "(on `app.state`, or in a closure) outlive every restart of that app."
+    ),
+)
+def test_restarted_apps_answer_as_restarted_references(start_learner_app, reference):
+    """writes and reads on both apps, with restarts between them, get a reference's answers"""
+    play_machine(
+        lambda: Played(
+            start_learner_app,
+            {"1": reference.create_app(), "2": reference.create_app()},
+            why="(a restart runs the app's lifespan again, as a server that starts again does)",
+        ),
+        carts_steps,
+        first=[
+            {"method": "POST", "url": "/carts/30/items", "json": {"sku": "A-1"}, "app": "1"},
+            RESTART,
+            {"method": "GET", "url": "/carts/30", "app": "1"},
+        ],
+    )

@@ -3,6 +3,7 @@ from hypothesis import strategies as st
 
 from autograder.engine.checkkit import reference_copies, rule, same_answer
 from autograder.engine.proptest import examples
+from autograder.engine.sequences import RESTART, Played, play_machine
 from workbook.host.protocol import APP_CHOICE_HEADER
 
 steps = st.tuples(
@@ -33,3 +34,78 @@ def test_each_app_answers_as_a_reference_of_its_own(learner_client, reference):
     # Two reference apps from the reference's own factory: what two independent apps answer.
     with reference_copies(reference) as references:
         run()
+
+
+price_steps = st.builds(
+    lambda which, step: {**step, "app": which},
+    st.sampled_from(["1", "2"]),
+    st.one_of(
+        st.sampled_from([0, 10, 25]).map(
+            lambda p: {"method": "PUT", "url": "/discount", "json": {"percent": p}}
+        ),
+        st.sampled_from(["TEA-1", "MUG-2"]).map(
+            lambda sku: {"method": "GET", "url": f"/quotes/{sku}", "params": {"quantity": 3}}
+        ),
+    ),
+)
+
+DISCOUNTED = {"method": "PUT", "url": "/discount", "json": {"percent": 20}, "app": "1"}
+QUOTED = {"method": "GET", "url": "/quotes/TEA-1", "params": {"quantity": 2}, "app": "1"}
+SWAPPED_PRICES = {"prices": {"TEA-1": 999, "MUG-2": 50}, "discount_percent": 0}
+
+
+@rule(
+    "arch-4",
+    hint=(
+        "A restarted app gets a new price book from its lifespan: one made by `create_app()` "
+        "(on `app.state`, or in a closure) keeps the old discount through every restart."
+    ),
+)
+def test_restarted_apps_answer_as_restarted_references(start_learner_app, reference):
+    """discounts and quotes on both apps, with restarts between them, get a reference's answers"""
+    play_machine(
+        lambda: Played(
+            start_learner_app,
+            {"1": reference.create_app(), "2": reference.create_app()},
+            why="(a restart runs the app's lifespan again, as a server that starts again does)",
+        ),
+        price_steps,
+        first=[DISCOUNTED, RESTART, QUOTED],
+    )
+
+
+def _with_kept_price_book(reference):
+    """A reference app whose `get_price_book` is replaced by one PriceBook, kept: as a test
+    swaps the service, and then sets a discount and reads quotes through it."""
+    app = reference.create_app()
+    kept = reference.PriceBook(**SWAPPED_PRICES)
+    app.dependency_overrides[reference.get_price_book] = lambda: kept
+    return app
+
+
+@rule(
+    "arch-4",
+    hint=(
+        "Both routes take the service from `get_price_book`: a discount set through "
+        "`PUT /discount` must reach the price book a test handed in, or the test never sees "
+        "its write in the next quote."
+    ),
+)
+def test_a_swapped_price_book_sees_writes_and_reads(start_learner_app, reference):
+    """with `get_price_book` overridden by one kept PriceBook, the reference's answers"""
+    overrides = {
+        "get_price_book": {
+            "kind": "model", "class": "PriceBook", "values": SWAPPED_PRICES, "keep": True,
+        }
+    }  # fmt: skip
+    play_machine(
+        lambda: Played(
+            start_learner_app,
+            {"1": _with_kept_price_book(reference), "2": _with_kept_price_book(reference)},
+            overrides=overrides,
+            why="(`get_price_book` overridden by one PriceBook, the same object for every call)",
+        ),
+        price_steps,
+        restarts=1,
+        first=[DISCOUNTED, QUOTED],
+    )

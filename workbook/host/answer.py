@@ -256,6 +256,10 @@ def as_a_client_sent_it(
     served = {**scope, "headers": headers}
     if not served.get("client"):
         served["client"] = ("127.0.0.1", secrets.randbelow(28232) + 32768)  # Linux's ephemerals
+    server = served.get("server")
+    if not (isinstance(server, tuple | list) and len(server) == 2 and isinstance(server[1], int)):
+        # A Unix socket's (path, None): over TCP the app has its host and port (uvicorn's own).
+        served["server"] = ("127.0.0.1", 8000)
     return served, request_id
 
 
@@ -335,7 +339,8 @@ class HostedApp:
             # Started and stopped before it serves, on the loop it serves on, as a test suite
             # or a reloading server does: what each run leaves open stays visible.
             count, path = int(self.cycles["count"]), str(self.cycles.get("path", "/"))
-            for error in await apps.run_lifespans(self.app, count, path):
+            plays = self.cycles.get("requests")
+            for error in await apps.run_lifespans(self.app, count, path, plays):
                 self.report.emit(
                     "app-error", request="lifespan", request_id="",
                     **describe_error(error, self.files),

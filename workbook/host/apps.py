@@ -90,12 +90,17 @@ class AppChoice:
         await send({"type": "lifespan.shutdown.complete"})
 
 
-async def run_lifespans(app: Any, count: int, path: str) -> list[BaseException]:
-    """Start and stop ``app``'s lifespan ``count`` times, sending one GET ``path`` in each."""
+async def run_lifespans(
+    app: Any, count: int, path: str, plays: list[list[dict[str, Any]]] | None = None
+) -> list[BaseException]:
+    """Start and stop ``app``'s lifespan ``count`` times, sending one GET ``path`` in each;
+    or, where ``plays`` is given, once per item of it, sending that run's requests in order
+    (each ``{"method", "url"}`` with ``json``, ``params``, ``headers`` as httpx takes them)."""
     import httpx
 
+    runs = plays if plays is not None else [[{"method": "GET", "url": path}]] * count
     errors: list[BaseException] = []
-    for _ in range(count):
+    for requests in runs:
         try:
             async with LifespanManager(
                 as_uvicorn_serves(app),
@@ -104,7 +109,9 @@ async def run_lifespans(app: Any, count: int, path: str) -> list[BaseException]:
             ) as manager:
                 transport = httpx.ASGITransport(app=manager.app)
                 async with httpx.AsyncClient(transport=transport, base_url="http://answer") as c:
-                    await c.get(path)
+                    for step in requests:
+                        sent = {k: step[k] for k in ("json", "params", "headers") if k in step}
+                        await c.request(str(step["method"]), str(step["url"]), **sent)
         except Exception as error:  # the app's own failure: reported, and the next run tried
             errors.append(error)
     return errors

@@ -63,12 +63,27 @@ def _replacement(module: types.ModuleType, spec: dict[str, Any]) -> Callable[...
         if "choices" in spec:
             return _chosen_per_request(cls, str(spec["header"]), dict(spec["choices"]))
         values = dict(spec.get("values", {}))
+        if spec.get("keep"):
+            return _kept(cls, values)
 
         def build() -> Any:
             return cls(**values)
 
         return build
     raise OverrideError(f"unknown kind of override: {kind!r}")
+
+
+def _kept(cls: type, values: dict[str, Any]) -> Callable[[], Any]:
+    """One object for every call, built on the first (``"keep": true``): as a test's override
+    usually is, so a write made through it is there for a later read."""
+    kept: list[Any] = []
+
+    def keep() -> Any:
+        if not kept:
+            kept.append(cls(**values))
+        return kept[0]
+
+    return keep
 
 
 class CalledByHand(RuntimeError):

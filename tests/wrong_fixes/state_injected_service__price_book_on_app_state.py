@@ -1,0 +1,64 @@
+# expect: a restart runs the app's lifespan again
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request, status
+from pydantic import BaseModel, Field
+
+PRICES = {"TEA-1": 450, "MUG-2": 1200, "POT-3": 3900}  # cents
+
+
+class Quote(BaseModel):
+    sku: str
+    quantity: int
+    total_cents: int
+
+
+class Discount(BaseModel):
+    percent: Annotated[int, Field(ge=0, le=50)]
+
+
+class PriceBook:
+    """The pricing service: list prices and the discount of the day."""
+
+    def __init__(self, prices: dict[str, int], discount_percent: int = 0) -> None:
+        self.prices = dict(prices)
+        self.discount_percent = discount_percent
+
+    def quote(self, sku: str, quantity: int) -> Quote | None:
+        if sku not in self.prices:
+            return None
+        total = self.prices[sku] * quantity * (100 - self.discount_percent) // 100
+        return Quote(sku=sku, quantity=quantity, total_cents=total)
+
+
+def get_price_book(request: Request) -> PriceBook:
+    return request.app.state.price_book
+
+
+PriceBookDep = Annotated[PriceBook, Depends(get_price_book)]
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(title="Prices")
+    app.state.price_book = PriceBook(PRICES)  # one per app, made with it, never made again
+
+    @app.get("/quotes/{sku}")
+    async def quote(
+        sku: Annotated[str, Path(max_length=20)],
+        price_book: PriceBookDep,
+        quantity: Annotated[int, Query(ge=1, le=1000)] = 1,
+    ) -> Quote:
+        found = price_book.quote(sku, quantity)
+        if found is None:
+            raise HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail="No such product")
+        return found
+
+    @app.put("/discount")
+    async def set_discount(discount: Discount, price_book: PriceBookDep) -> Discount:
+        price_book.discount_percent = discount.percent
+        return discount
+
+    return app
+
+
+app = create_app()
