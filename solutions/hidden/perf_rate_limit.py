@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from autograder.engine.checkkit import require, rule
+from autograder.engine.checkkit import ask_both, require, rule, same_answer
 from autograder.engine.proptest import examples, slow_examples
 from autograder.engine.timeline import Timeline
 
@@ -34,6 +34,21 @@ def test_any_mix_of_clients_gets_the_reference_answers(learner_client, reference
             f"Clients {''.join(order)}: client {who} got {mine.status_code}, the reference "
             f"{theirs.status_code} (with Retry-After: {'retry-after' in theirs.headers}).",
         )
+
+
+# Every title found by one of these, and the query's bounds (1 to 50 characters) on both sides.
+QUERIES = ["engine", "ART", "every", "kernel", "sort", "of", "nothing", "", "a", "x" * 50, "x" * 51]
+
+
+@rule("mandate-8", hint="The search itself, as before: the same titles, the same bounds on `q`.")
+def test_searches_find_what_the_reference_finds(learner_client, reference_client):
+    """each search, from a client of its own, gets the reference's titles (or its 422)"""
+    for n, q in enumerate(QUERIES):
+        headers = {"X-Api-Key": f"q{n}"}
+        mine, theirs = ask_both(
+            learner_client, reference_client, "GET", "/search", params={"q": q}, headers=headers
+        )
+        same_answer(mine, theirs, f"GET /search?q={q}")
 
 
 # --- sequences over time ---------------------------------------------------------------------
