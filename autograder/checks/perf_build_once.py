@@ -9,13 +9,16 @@ from workbook.catalog import CATALOG_JSON
 # Half of it is the limit: a wide margin on both sides.
 PARSE_SHARE = 0.5
 LOOKUP_SAMPLES = 9
-# A SKU asked again, one never asked before, one that is not in the catalogue: an app that
-# caches per key, or parses again on a miss, is cheap only for the first kind.
-KINDS = {
-    "SKU-01234 (asked again)": cost.repeated("/products/SKU-01234"),
+# A SKU asked again first (as the starter's every request costs a parse, it fails there at
+# once); then one never asked before and one that is not in the catalogue: an app that caches
+# per key, or parses again on a miss, is cheap only for the first kind. Such work costs a whole
+# parse or more, so fewer samples decide it.
+REPEATED = {"SKU-01234 (asked again)": cost.repeated("/products/SKU-01234")}
+NEW_KEYS = {
     "a SKU not asked before": cost.fresh("/products/SKU-{:05d}", range(5_000, 5_020)),
     "a SKU that is not there": cost.fresh("/products/NOPE-{}", range(100, 120)),
 }
+NEW_KEY_SAMPLES = 5
 
 
 def parse_and_index() -> dict[str, object]:
@@ -43,16 +46,17 @@ def test_products_are_found(learner_client):
 )
 def test_a_request_does_not_redo_the_app_work(learner_client):
     """a lookup of any SKU costs no more than a lookup: the catalogue is not parsed per request"""
-    (lookups,), (parse,) = cost.costs_by_kind(
-        [learner_client], KINDS, LOOKUP_SAMPLES, yardsticks=[parse_and_index]
-    )
-    for kind, lookup in lookups.items():
-        require(
-            lookup <= PARSE_SHARE * parse,
-            f"GET /products/... for {kind} takes {lookup * 1000:.1f} ms; parsing and indexing "
-            f"the whole catalogue takes {parse * 1000:.1f} ms on this machine (timed by the "
-            f"checks; the fastest of {LOOKUP_SAMPLES} each, in turns, each new SKU asked for the "
-            "first time). A lookup costing more than half of that does work again on requests "
-            "(parsing, indexing or validating the catalogue, for every new SKU or every miss) "
-            "that the app could do once.",
+    for kinds, samples in ((REPEATED, LOOKUP_SAMPLES), (NEW_KEYS, NEW_KEY_SAMPLES)):
+        (lookups,), (parse,) = cost.costs_by_kind(
+            [learner_client], kinds, samples, yardsticks=[parse_and_index]
         )
+        for kind, lookup in lookups.items():
+            require(
+                lookup <= PARSE_SHARE * parse,
+                f"GET /products/... for {kind} takes {lookup * 1000:.1f} ms; parsing and "
+                f"indexing the whole catalogue takes {parse * 1000:.1f} ms on this machine "
+                f"(timed by the checks; the fastest of {samples} each, in turns, each new SKU "
+                "asked for the first time). A lookup costing more than half of that does work "
+                "again on requests (parsing, indexing or validating the catalogue, for every "
+                "new SKU or every miss) that the app could do once.",
+            )
