@@ -216,3 +216,15 @@ def test_verify_help_documents_what_it_prints_and_its_options(capsys):
     for said in ("--skip-mutants", "--partial-only", "--mutants-only", "--leave-one-out",
                  "partial fixes: N, all fail", "mutation score", "01-async-hygiene"):  # fmt: skip
         assert said in text, said
+
+
+def test_reviewed_survivors_are_mutants_the_references_still_make():
+    """A reviewed survivor whose mutant is no longer made (the reference changed) is stale: its
+    reason speaks of code that is gone."""
+    for exercise in EXERCISES:
+        listed = set(reviewed_file(exercise).survivors)
+        made = {mutant.id for mutant in mutants_of(exercise)}
+        assert listed <= made, (
+            f"{reviewed_file(exercise).path.name} lists mutants the reference no longer makes: "
+            f"{sorted(listed - made)}"
+        )

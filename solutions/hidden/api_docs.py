@@ -1,7 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograder.engine.checkkit import ask_both, operation_of, require, rule, same_answer
+from autograder.engine.checkkit import ask_both, operation_of, require, rule, same_answer, show
 from autograder.engine.documented import expect_documented_like_the_reference
 from autograder.engine.edges import expect_same_at_the_edges
 from autograder.engine.fresh_start import expect_fresh_apps_agree
@@ -106,3 +106,17 @@ def test_a_fresh_app_answers_like_the_reference(start_learner_app, start_referen
 def test_documented_like_the_reference(learner_contract, reference_contract):
     """every status, error body and description the reference documents is there (any words)"""
     expect_documented_like_the_reference(learner_contract, reference_contract)
+
+
+@rule("ready-1", hint="Prices keep their limits: at most 10 digits, 2 of them after the point.")
+def test_prices_at_their_limits_match_the_reference(learner_client, reference_client):
+    """unit prices at the limits of their digits are accepted or refused as by the reference"""
+    # Decimal's digit limits are not in the OpenAPI document, so the edges are written out.
+    for price in ("1.23", "1.234", "0.001", "12345678.90", "123456789.01", "99999999.99"):
+        invoice = {"customer": "Edge", "lines": [{"item": "x", "quantity": 1, "unit_price": price}]}
+        mine, theirs = ask_both(learner_client, reference_client, "POST", "/invoices", json=invoice)
+        require(
+            (mine.status_code == 422) == (theirs.status_code == 422),
+            f"POST /invoices with a unit price of {price}: your app answered {show(mine)}, the "
+            f"reference answered {show(theirs)}. Keep the price's digit limits.",
+        )
