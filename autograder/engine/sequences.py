@@ -38,8 +38,8 @@ RESTART = "restart"  # in a written sequence (``play_machine``'s ``first``)
 # Few and short: every example starts the learner's app once more per restart.
 machine_settings = settings(
     phases=(Phase.explicit, Phase.reuse, Phase.generate),
-    max_examples=3,
-    stateful_step_count=9,
+    max_examples=2,
+    stateful_step_count=8,
     deadline=None,
     derandomize=True,
     database=None,

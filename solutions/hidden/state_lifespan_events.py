@@ -3,6 +3,7 @@ from hypothesis import strategies as st
 
 from autograder.engine.checkkit import ask_both, require, rule, same_answer
 from autograder.engine.proptest import examples
+from autograder.engine.sequences import RESTART, Played, play_machine
 
 orders = st.fixed_dictionaries(
     {"sku": st.sampled_from(["TEA-1", "", "X" * 21]), "quantity": st.integers(-1, 101)}
@@ -31,3 +32,65 @@ def test_every_entry_reaches_the_trail(start_learner_app, learner_services):
         learner_services.audit_entries_for("shop:21")
     )
     require(sent == 10, f"Ten orders, then a stop: the audit trail received {sent} entries.")
+
+
+order_steps = st.builds(
+    lambda shop, sku, quantity: {
+        "method": "POST",
+        "url": f"/shops/{shop}/orders",
+        "json": {"sku": sku, "quantity": quantity},
+    },
+    st.integers(min_value=40, max_value=41),
+    st.sampled_from(["TEA-1", "MUG-2"]),
+    st.integers(min_value=1, max_value=3),
+)
+ORDER = {"method": "POST", "url": "/shops/40/orders", "json": {"sku": "TEA-1", "quantity": 1}}
+
+
+def _sent(entries, since):
+    return sorted((entry.action, entry.subject) for entry in entries[since:])
+
+
+@rule(
+    "state-2",
+    hint=(
+        "Each run of the app sends the entries of that run, once: what a lifespan yields is "
+        "new for every start, and what it flushed is gone from its buffer."
+    ),
+)
+def test_restarted_apps_send_what_the_reference_sends(
+    start_learner_app, learner_services, reference, reference_services
+):
+    """orders, with restarts between them, reach the audit trail as the reference's do"""
+    marks = {}
+
+    def new_pair():
+        marks["reference"] = len(reference_services.audit_entries)
+        pair = Played(
+            start_learner_app,
+            {"1": reference.app},
+            why="(a restart runs the app's lifespan again, as a server that starts again does)",
+        )
+        marks["learner"] = len(learner_services.audit_entries)  # nothing sent before a stop
+        pair.started_hooks.append(lambda: marks.update(learner=len(learner_services.audit_entries)))
+        return pair
+
+    def compare_trails(pair):
+        # The last process lived through every run (earlier ones as lifespan cycles): what it
+        # sent is the whole sequence's trail, as the reference's runs sent it together.
+        mine = _sent(learner_services.audit_entries, marks["learner"])
+        theirs = _sent(reference_services.audit_entries, marks["reference"])
+        runs = " / ".join(
+            ", ".join(step["url"] + " " + str(step["json"]["quantity"]) for step in run) or "-"
+            for run in pair.runs
+        )
+        require(
+            mine == theirs,
+            f"Orders in {len(pair.runs)} runs of the app ({runs}), each run ended by a "
+            f"shut-down: the audit trail received {len(mine)} entries from your app, "
+            f"{len(theirs)} from the reference (one per order). A buffer that outlives its "
+            "run sends its entries again at every shut-down; one that a run never flushes "
+            "loses them.",
+        )
+
+    play_machine(new_pair, order_steps, restarts=1, after=compare_trails, first=[ORDER, RESTART])
