@@ -347,7 +347,7 @@ def expect_overlap(
     """Fail unless ``requests`` sent at once all succeed and are served together.
 
     The message is ``headline`` (``GET /reports/{id} blocked the event loop``), what was
-    measured, then ``why``. Where every try was starved (the checks waited for a CPU), the
+    measured, then ``why``. Where the checks' wait for a CPU left every try undecided, the
     row is inconclusive: ``MachineStarved``, neither a pass nor a failure.
     """
     overlap = measure_overlap(client, requests, fresh=fresh, upstream=upstream)
