@@ -1,3 +1,5 @@
+import ast
+
 from autograder.engine import source_rules
 from autograder.engine.checkkit import (
     body_of,
@@ -108,4 +110,73 @@ def test_sessions_are_opened_only_by_dependencies(learner_source):
         not found,
         f"Sessions opened outside a dependency: {where}. A session a route opens itself is one "
         "that no test can replace: `app.dependency_overrides[get_db]` never reaches it.",
+    )
+
+
+def _own_statements(function):
+    """The nodes of ``function``'s own body, not those of functions defined inside it."""
+    stack = list(function.body)
+    while stack:
+        node = stack.pop()
+        yield node
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            stack.extend(ast.iter_child_nodes(node))
+
+
+def sessions_never_closed(source):
+    """Dependencies that open a session without `yield`: (line, name) of each.
+
+    Read from the code: a session a dependency returns is closed by nobody (FastAPI runs the
+    code after `yield` once the response is sent; a plain function has none), and what the
+    app's process says about the connection it left (SQLAlchemy's warning) is the answer's
+    own account. No linter has this rule, hence the walk here.
+    """
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    dependencies = source_rules._reached_from_markers(tree)
+    factories, engines = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+            made = source_rules._called_name(node.value.func)
+            names = {source_rules._called_name(target) for target in node.targets} - {""}
+            if made in source_rules.SESSION_FACTORIES:
+                factories |= names
+            elif made in source_rules.ENGINE_FACTORIES:
+                engines |= names
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        if node.name not in dependencies:
+            continue
+        own = list(_own_statements(node))
+        if any(isinstance(n, ast.Yield | ast.YieldFrom) for n in own):
+            continue
+        if any(
+            isinstance(n, ast.Call) and source_rules._opens_a_session(n, factories, engines)
+            for n in own
+        ):
+            found.append((node.lineno, node.name))
+    return sorted(found)
+
+
+@rule(
+    "di-1",
+    hint=(
+        "A dependency that yields (`async with AsyncSession(...) as session: yield session`) "
+        "closes its session once the response is sent; one that returns it never does."
+    ),
+)
+def test_each_session_is_closed_after_its_request(learner_source):
+    """the dependency that opens a session closes it after the response (read from the code)"""
+    found = sessions_never_closed(learner_source)
+    where = "; ".join(f"`{name}` (line {line})" for line, name in found)
+    require(
+        not found,
+        f"{where} opens a session and returns it: nothing ever closes it. Its connection stays "
+        "checked out of the pool until the garbage collector finds it, and SQLAlchemy can only "
+        "drop it then (with a warning), not hand it back. FastAPI runs a dependency's code "
+        "after `yield` once the response is sent: yield the session inside `async with`.",
     )

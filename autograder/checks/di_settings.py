@@ -96,7 +96,7 @@ def test_the_settings_can_be_swapped(start_learner_app, learner_source):
         learner_source, "get_settings", [("GET", "/about"), ("GET", "/books/{book_id}/link")]
     )
     values = {
-        "database_url": "{own_database_url}",
+        "database_url": "{other_database_url}",  # other books: the engine must follow
         "library_name": "Override Library",
         "max_loans": 5,
         "link_signing_key": "override-signing-key-0123",
@@ -118,6 +118,16 @@ def test_the_settings_can_be_swapped(start_learner_app, learner_source):
         isinstance(body_of(link), dict) and body_of(link).get("url") == expected,
         f"With `get_settings` overridden, GET /books/2/link answered {show(link)}; it must sign "
         "with the overriding settings' key.",
+    )
+    # Book 3 is public in the app's own database and on the staff shelf in the other one.
+    hidden = app.client.get("/books/3/link")
+    require(
+        hidden.status_code == 404,
+        f"With `get_settings` overridden to name another database (where book 3 is a staff "
+        f"book), GET /books/3/link answered {show(hidden)}: the books were read from the "
+        "database the app found at import. An engine built from `get_settings()` when the "
+        "module loads never sees the settings a test hands in: build it from the settings the "
+        "request is given (`engine_for(settings.database_url)` in `get_db`).",
     )
 
 
