@@ -1,8 +1,17 @@
+import contextlib
+import shutil
+import tempfile
+from pathlib import Path
+
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from sqlalchemy.pool import NullPool
 
 from autograder.engine.checkkit import ask_both, require, rule, same_answer
 from autograder.engine.proptest import examples
+from autograder.engine.sequences import Played, play_machine
+from workbook.databases import OTHER_BOOKS, create_library
 
 titles = st.text(st.characters(codec="utf-8", categories=("L", "N", "Zs")), max_size=130)
 
@@ -49,4 +58,76 @@ def test_every_route_uses_an_overridden_session(start_learner_app):
             and (expected == 404 or response.json().get("title") == title[0][0]),
             f"With `get_db` overridden, GET /books/{book_id} answered {response.status_code} "
             f"{response.text[:120]}; the overriding database says {expected} {title}.",
+        )
+
+
+book_steps = st.one_of(
+    st.sampled_from(["Kept Sessions", "Read Back"]).map(
+        lambda title: {
+            "method": "POST", "url": "/books", "json": {"title": title, "author": "Seq Press"},
+        }
+    ),
+    st.just({"method": "GET", "url": "/books"}),
+    st.integers(min_value=1, max_value=5).map(lambda n: {"method": "GET", "url": f"/books/{n}"}),
+)  # fmt: skip
+WRITTEN = {"method": "POST", "url": "/books", "json": {"title": "Read Back", "author": "Seq"}}
+
+
+@contextlib.contextmanager
+def _reference_on_other_books(reference):
+    """The reference app with `get_db` replaced by sessions on a fresh database of the other
+    books, as the learner's app is started: put back afterwards (checks run one at a time)."""
+    folder = Path(tempfile.mkdtemp(prefix="workbook-reference-other-"))
+    database = create_library(folder / "other.sqlite3", books=OTHER_BOOKS)
+    # NullPool: each connection closed when its session is, so nothing outlives this run.
+    engine = create_async_engine(database.url, poolclass=NullPool)
+
+    async def other_session():
+        async with AsyncSession(engine, expire_on_commit=False) as session:
+            yield session
+
+    app = reference.app
+    before = app.dependency_overrides.get(reference.get_db)
+    app.dependency_overrides[reference.get_db] = other_session
+    try:
+        yield app
+    finally:
+        if before is None:
+            app.dependency_overrides.pop(reference.get_db, None)
+        else:
+            app.dependency_overrides[reference.get_db] = before
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@rule(
+    "di-1",
+    hint=(
+        "A test that overrides `get_db` writes a book and reads it back through the sessions "
+        "it hands in: every route, reads and writes, must take its session from `get_db`."
+    ),
+)
+def test_writes_and_reads_through_an_overridden_session(start_learner_app, reference):
+    """with `get_db` overridden, new books and reads interleaved get the reference's answers"""
+    overrides = {"get_db": {"kind": "session", "url": "{other_database_url}"}}
+    stack = contextlib.ExitStack()
+
+    def new_pair():
+        app = stack.enter_context(_reference_on_other_books(reference))
+        return Played(
+            start_learner_app,
+            {"1": app},
+            overrides=overrides,
+            why="(`get_db` overridden: sessions on another database, in both apps)",
+        )
+
+    with stack:
+        play_machine(
+            new_pair,
+            book_steps,
+            restarts=0,
+            first=[
+                WRITTEN,
+                {"method": "GET", "url": "/books/4"},
+                {"method": "GET", "url": "/books"},
+            ],
         )
