@@ -57,6 +57,6 @@ def test_a_request_does_not_redo_the_app_work(learner_client):
                 f"indexing the whole catalogue takes {parse * 1000:.1f} ms on this machine "
                 f"(timed by the checks; the fastest of {samples} each, in turns, each new SKU "
                 "asked for the first time). A lookup costing more than half of that does work "
-                "again on requests (parsing, indexing or validating the catalogue, for every "
-                "new SKU or every miss) that the app could do once.",
+                "again on every request (parsing, indexing or validating the catalogue, for "
+                "every new SKU or every miss) that the app could do once.",
             )

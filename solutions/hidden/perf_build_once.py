@@ -41,6 +41,14 @@ def test_any_sku_gets_the_reference_answer(learner_client, reference_client, n):
     same_answer(*ask_both(learner_client, reference_client, "GET", url), f"GET {url}")
 
 
+@rule("prod-1", hint="The SKU's bound stays as it was: at most 20 characters (`max_length=20`).")
+def test_a_sku_is_bounded_as_before(learner_client, reference_client):
+    """a SKU of 20 characters is looked up; one of 21 is refused, as the reference does"""
+    for sku in ("SKU-" + "0" * 16, "SKU-" + "0" * 17):
+        url = f"/products/{sku}"
+        same_answer(*ask_both(learner_client, reference_client, "GET", url), f"GET {url}")
+
+
 @rule(
     "prod-1",
     hint=(
