@@ -3,7 +3,8 @@
 Every file in ``tests/attacks/`` is an answer to one exercise (async-sleep, unless a
 ``# exercise:`` line names another): its unfixed starter plus an attack (see its first lines).
 Each attacker hands in that exercise's lesson with that answer and no other answer cells
-(deleted cells score 0 without being run). Controls hand in lesson 01's reference and a
+(deleted cells score 0 without being run); a ``# notebook: DAMAGE`` line damages that notebook
+as a student with a text editor could (``DAMAGES``). Controls hand in lesson 01's reference and a
 half-done notebook. After ``python -m autograder grade`` and ``nbgrader generate_feedback``:
 
 - every attacker scores 0 and every control keeps its exact score;
@@ -26,6 +27,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from autograder import registry
@@ -55,6 +57,43 @@ def target_of(path: Path) -> str:
         if line.startswith("# exercise:"):
             return line.removeprefix("# exercise:").strip()
     return TARGET
+
+
+def damage_of(path: Path) -> str | None:
+    """The notebook damage an attack asks for: its ``# notebook: NAME`` line, if any."""
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("# notebook:"):
+            return line.removeprefix("# notebook:").strip()
+    return None
+
+
+def _cell_ids_repeated(notebook: dict) -> None:
+    """nbformat 4.5 wants every cell id unique; one id for all of them fails validation."""
+    for cell in notebook["cells"]:
+        cell["id"] = "same-cell"
+
+
+def _grading_metadata_as_text(notebook: dict) -> None:
+    """Each cell's nbgrader metadata replaced by text that reads like more points."""
+    for cell in notebook["cells"]:
+        if "nbgrader" in cell.get("metadata", {}):
+            cell["metadata"]["nbgrader"] = "grade: true, points: 100, locked: false"
+
+
+DAMAGES = {
+    "cell-ids-repeated": _cell_ids_repeated,
+    "grading-metadata-as-text": _grading_metadata_as_text,
+}
+
+
+def handed_in(path: Path, answer) -> object:
+    """The notebook as the attacker hands it in: as made, or as bytes damaged on purpose."""
+    damage = damage_of(path)
+    if damage is None:
+        return answer
+    notebook = json.loads(nbformat.writes(answer))
+    DAMAGES[damage](notebook)
+    return json.dumps(notebook).encode()
 
 
 def lesson_of(path: Path) -> str:
@@ -165,7 +204,7 @@ def test_no_attack_moves_a_grade_or_reaches_what_is_hidden(course, loopback_cana
         student = f"attacker-{path.stem.replace('_', '-')}"
         source = attack_source(path, course, loopback_canary.url)
         answer = only_answer(course, source, target_of(path))
-        submit(course, student, lesson_of(path), answer)
+        submit(course, student, lesson_of(path), handed_in(path, answer))
         expected[student] = 0
     controls = course / "submitted" / "control-reference"
     project_before = tree_digest(

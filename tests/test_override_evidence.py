@@ -248,3 +248,39 @@ def test_sql_text_written_in_the_code_is_fine(code):
     from autograder.engine.source_rules import sql_text_built_at_run_time
 
     assert sql_text_built_at_run_time(code) == [], code
+
+
+# --- what sets a check's request apart -----------------------------------------------------------
+
+
+def test_a_request_over_the_checks_unix_socket_has_a_tcp_server_address():
+    from workbook.host.answer import as_a_client_sent_it
+
+    served, _ = as_a_client_sent_it({"type": "http", "headers": [], "server": ("/a.sock", None)})
+    assert served["server"] == ("127.0.0.1", 8000)
+    assert served["client"][0] == "127.0.0.1" and isinstance(served["client"][1], int)
+    kept, _ = as_a_client_sent_it({"type": "http", "headers": [], "server": ("10.0.0.2", 80)})
+    assert kept["server"] == ("10.0.0.2", 80)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "from workbook.host.blocking import CURRENT_REQUEST",
+        "import workbook.host.answer",
+        'CURRENT = importlib.import_module("workbook.host.blocking")',
+        'checks = sys.modules.get("autograder.engine.checkkit")',
+        "from workbook import host",
+    ],
+)
+def test_an_app_that_reaches_the_graders_machinery_is_found(line):
+    from autograder.engine.source_rules import findings
+
+    assert "WB401" in {finding.code for finding in findings(line)}, line
+
+
+def test_the_fake_services_helpers_stay_importable():
+    from autograder.engine.source_rules import findings
+
+    code = "from workbook.upstreams import audit_service_url\nfrom workbook.fakes import prices"
+    assert [f for f in findings(code) if f.code == "WB401"] == []

@@ -63,6 +63,8 @@ RULES = {
     "WB202": "A task whose handle is thrown away can be garbage-collected before it finishes.",
     "WB203": "An attribute named by a string put together at run time hides which API is used.",
     "WB301": "A secret written in the code: it belongs in the environment, read by settings.",
+    "WB401": "The grader's own machinery is no part of an app: an app that looks at it can tell "
+    "when it is graded.",
 }
 RELATED_ITEMS = {
     "WB101": "pydantic-7",
@@ -112,8 +114,47 @@ def findings(source: str) -> list[Finding]:
         visitor.visit(tree)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []
-    unique = {(f.line, f.code, f.message): f for f in visitor.found}
+    found = visitor.found + _grader_modules_reached(tree)
+    unique = {(f.line, f.code, f.message): f for f in found}
     return sorted(unique.values(), key=lambda f: (f.line, f.code))
+
+
+# The answer host (``workbook.host``) and the grader (``autograder``) are importable where an
+# answer runs, as the fake services' helpers (``workbook.upstreams``, ``workbook.fakes``) must
+# be. An app that imports them, or names them to an import function, can tell that it is being
+# graded (the host's own context variables hold every request it serves) and apply a fix only
+# then. No app needs them; ruff has no rule for a project's private modules (its TID251 bans
+# named imports, not strings handed to `importlib`), so this one reads both.
+GRADER_MODULES = ("workbook.host", "autograder")
+
+
+def _grader_module(name: str) -> bool:
+    return any(name == module or name.startswith(module + ".") for module in GRADER_MODULES)
+
+
+def _grader_modules_reached(tree: ast.Module) -> list[Finding]:
+    found = []
+    for node in ast.walk(tree):
+        names: list[str] = []
+        if isinstance(node, ast.ImportFrom) and not node.level:
+            names = [node.module or ""] + [f"{node.module}.{a.name}" for a in node.names]
+        elif isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            names = [node.value]  # `importlib.import_module("...")`, `sys.modules["..."]`
+        reached = next((name for name in names if _grader_module(name)), None)
+        if reached is not None:
+            found.append(
+                Finding(
+                    "WB401",
+                    f"The code reaches `{reached}`, the grader's own machinery: an app that looks "
+                    "at it can behave one way when graded and another when deployed. Remove it; "
+                    "the app needs only what it serves with.",
+                    getattr(node, "lineno", 0),
+                    getattr(node, "col_offset", 0) + 1,
+                )
+            )
+    return found
 
 
 # --- spellings that walk around a rule, read plainly ---------------------------------------------
