@@ -21,7 +21,7 @@ reproducible (derandomized), a few short sequences, no shrinking (each restart c
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, settings
@@ -83,7 +83,7 @@ class Played:
         self._start_learner = start_learner_app
         self.reference_apps = reference_apps
         self.overrides = overrides
-        self.compare = compare or same_answer
+        self.compare = compare or same_or_refused_alike
         self.why = why
         self.runs: list[list[Step]] = [[]]  # every run so far; the last is being served
         self.learner: Any = None
@@ -148,6 +148,17 @@ class Played:
         self._stop()
 
 
+def same_or_refused_alike(mine: Any, theirs: Any, line: str) -> None:
+    """Accepted answers compared in full; refusals by status and shape, their words being the
+    learner's to choose (``fresh_start.same_refusal``)."""
+    from autograder.engine.fresh_start import same_refusal
+
+    if mine.is_success and theirs.is_success:
+        same_answer(mine, theirs, line)
+    else:
+        same_refusal(mine, theirs, line)
+
+
 def _step_for_cycle(step: Step) -> dict[str, Any]:
     return {"method": step["method"], "url": step["url"], **_request_of(step)}
 
@@ -159,7 +170,7 @@ def play_machine(
     restarts: int = MAX_RESTARTS,
     after: Callable[[Played], None] | None = None,
     at_most: settings = machine_settings,
-    first: list[Step | str] = (),  # type: ignore[assignment]
+    first: Sequence[Step | str] = (),
 ) -> None:
     """Play generated steps and restarts (at most ``restarts`` per sequence) to a new pair per
     sequence; ``after`` looks at the pair once both are stopped (what a service received).

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from autograder.engine.checkkit import ask_both, require, rule, same_answer
+from autograder.engine.edges import expect_same_at_the_edges
 from autograder.engine.proptest import examples
 from autograder.engine.sequences import Played, play_machine
 from workbook.databases import OTHER_BOOKS, create_library
@@ -131,3 +132,12 @@ def test_writes_and_reads_through_an_overridden_session(start_learner_app, refer
                 {"method": "GET", "url": "/books"},
             ],
         )
+
+
+@rule("di-1", hint="The limits on a new book's title and author stay where the exercise sets them.")
+def test_limits_are_the_reference_limits(learner_client, reference_client, reference_contract):
+    """titles and authors at the edges of their declared lengths get the reference's verdicts"""
+    expect_same_at_the_edges(
+        learner_client, reference_client, reference_contract, "POST", "/books",
+        body={"title": "Edge", "author": "Rim"},
+    )  # fmt: skip

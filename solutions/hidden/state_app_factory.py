@@ -2,6 +2,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograder.engine.checkkit import reference_copies, rule, same_answer
+from autograder.engine.edges import expect_same_at_the_edges
 from autograder.engine.proptest import examples
 from autograder.engine.sequences import RESTART, Played, play_machine
 from workbook.host.protocol import APP_CHOICE_HEADER
@@ -68,3 +69,21 @@ def test_restarted_apps_answer_as_restarted_references(start_learner_app, refere
             {"method": "GET", "url": "/carts/30", "app": "1"},
         ],
     )
+
+
+@rule(
+    "arch-2", hint="The limits on a cart's id and an item's SKU stay where the exercise sets them."
+)
+def test_limits_are_the_reference_limits(learner_client, reference_client, reference_contract):
+    """carts and SKUs at the edges of their declared limits get the reference's verdicts"""
+    for method, path, kwargs in (
+        (
+            "POST",
+            "/carts/{cart_id}/items",
+            {"path_params": {"cart_id": 40}, "body": {"sku": "A-1"}},
+        ),
+        ("GET", "/carts/{cart_id}", {"path_params": {"cart_id": 40}}),
+    ):
+        expect_same_at_the_edges(
+            learner_client, reference_client, reference_contract, method, path, **kwargs
+        )

@@ -2,6 +2,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograder.engine.checkkit import reference_copies, rule, same_answer
+from autograder.engine.edges import expect_same_at_the_edges
 from autograder.engine.proptest import examples
 from autograder.engine.sequences import RESTART, Played, play_machine
 from workbook.host.protocol import APP_CHOICE_HEADER
@@ -109,3 +110,22 @@ def test_a_swapped_price_book_sees_writes_and_reads(start_learner_app, reference
         restarts=1,
         first=[DISCOUNTED, QUOTED],
     )
+
+
+@rule(
+    "arch-4", hint="The limits on SKUs, quantities and discounts stay where the exercise sets them."
+)
+def test_limits_are_the_reference_limits(learner_client, reference_client, reference_contract):
+    """SKUs, quantities and discounts at the edges of their limits get the reference's verdicts"""
+    quote = {"path_params": {"sku": "TEA-1"}, "params": {"quantity": 1}}
+    try:
+        expect_same_at_the_edges(
+            learner_client, reference_client, reference_contract, "GET", "/quotes/{sku}", **quote
+        )
+        expect_same_at_the_edges(
+            learner_client, reference_client, reference_contract, "PUT", "/discount",
+            body={"percent": 10},
+        )  # fmt: skip
+    finally:  # the edges set discounts; both apps go back to none
+        learner_client.put("/discount", json={"percent": 0})
+        reference_client.put("/discount", json={"percent": 0})

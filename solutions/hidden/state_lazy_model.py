@@ -2,6 +2,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autograder.engine.checkkit import ask_both, require, rule, same_answer
+from autograder.engine.edges import expect_same_at_the_edges
 from autograder.engine.proptest import examples
 from autograder.engine.sequences import RESTART, Played, machine_settings, play_machine
 from workbook.upstreams import SENTIMENT_WORDS
@@ -111,3 +112,12 @@ def test_restarted_apps_answer_as_restarted_references(
         first=[SCORED, RESTART, SCORED],
         at_most=settings(machine_settings, max_examples=1, stateful_step_count=6),
     )
+
+
+@rule("mandate-3", hint="The limit on a text's length stays where the exercise sets it.")
+def test_limits_are_the_reference_limits(learner_client, reference_client, reference_contract):
+    """texts at the edge of their declared length get the reference's verdicts"""
+    expect_same_at_the_edges(
+        learner_client, reference_client, reference_contract, "POST", "/sentiment",
+        body={"text": "good tea"},
+    )  # fmt: skip

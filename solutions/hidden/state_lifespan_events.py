@@ -2,6 +2,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograder.engine.checkkit import ask_both, require, rule, same_answer
+from autograder.engine.edges import expect_same_at_the_edges
 from autograder.engine.proptest import examples
 from autograder.engine.sequences import RESTART, Played, play_machine
 
@@ -94,3 +95,12 @@ def test_restarted_apps_send_what_the_reference_sends(
         )
 
     play_machine(new_pair, order_steps, restarts=1, after=compare_trails, first=[ORDER, RESTART])
+
+
+@rule("state-2", hint="The limits on shops, SKUs and quantities stay where the exercise sets them.")
+def test_limits_are_the_reference_limits(learner_client, reference_client, reference_contract):
+    """shops, SKUs and quantities at the edges of their limits get the reference's verdicts"""
+    expect_same_at_the_edges(
+        learner_client, reference_client, reference_contract, "POST", "/shops/{shop_id}/orders",
+        path_params={"shop_id": 2}, body={"sku": "TEA-1", "quantity": 2},
+    )  # fmt: skip
