@@ -1,8 +1,9 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograder.engine.checkkit import reference_copies, rule, same_answer
+from autograder.engine.checkkit import reference_copies, require, rule, same_answer
 from autograder.engine.edges import expect_same_at_the_edges
+from autograder.engine.lifespans import lifespan_form_problem
 from autograder.engine.proptest import examples
 from autograder.engine.sequences import RESTART, Played, play_machine
 from workbook.host.protocol import APP_CHOICE_HEADER
@@ -87,3 +88,13 @@ def test_limits_are_the_reference_limits(learner_client, reference_client, refer
         expect_same_at_the_edges(
             learner_client, reference_client, reference_contract, method, path, **kwargs
         )
+
+
+@rule(
+    "state-1",
+    hint="Decorate the lifespan with contextlib's asynccontextmanager, the supported form.",
+)
+def test_the_lifespan_is_an_async_context_manager(learner_source):
+    """the lifespan is written as an async context manager (read from the code)"""
+    problem = lifespan_form_problem(learner_source)
+    require(not problem, problem)

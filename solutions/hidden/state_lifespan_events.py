@@ -3,6 +3,7 @@ from hypothesis import strategies as st
 
 from autograder.engine.checkkit import ask_both, require, rule, same_answer
 from autograder.engine.edges import expect_same_at_the_edges
+from autograder.engine.lifespans import lifespan_form_problem
 from autograder.engine.proptest import examples
 from autograder.engine.sequences import RESTART, Played, play_machine
 
@@ -104,3 +105,13 @@ def test_limits_are_the_reference_limits(learner_client, reference_client, refer
         learner_client, reference_client, reference_contract, "POST", "/shops/{shop_id}/orders",
         path_params={"shop_id": 2}, body={"sku": "TEA-1", "quantity": 2},
     )  # fmt: skip
+
+
+@rule(
+    "state-2",
+    hint="Decorate the lifespan with contextlib's asynccontextmanager, the supported form.",
+)
+def test_the_lifespan_is_an_async_context_manager(learner_source):
+    """the lifespan is written as an async context manager (read from the code)"""
+    problem = lifespan_form_problem(learner_source)
+    require(not problem, problem)

@@ -8,6 +8,7 @@ from autograder.engine.checkkit import (
     rule,
     same_answer,
 )
+from autograder.engine.lifespans import lifespan_form_problem
 from autograder.engine.proptest import examples
 from autograder.engine.sequences import RESTART, Played, play_machine
 
@@ -84,3 +85,13 @@ def test_requests_share_the_pool(
         "own connections (and its own TLS handshake, in production): open one in the lifespan "
         "and let every request use its pool.",
     )
+
+
+@rule(
+    "state-3",
+    hint="Decorate the lifespan with contextlib's asynccontextmanager, the supported form.",
+)
+def test_the_lifespan_is_an_async_context_manager(learner_source):
+    """the lifespan is written as an async context manager (read from the code)"""
+    problem = lifespan_form_problem(learner_source)
+    require(not problem, problem)
