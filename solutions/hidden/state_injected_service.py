@@ -45,7 +45,7 @@ price_steps = st.builds(
         st.sampled_from([0, 10, 25]).map(
             lambda p: {"method": "PUT", "url": "/discount", "json": {"percent": p}}
         ),
-        st.sampled_from(["TEA-1", "MUG-2"]).map(
+        st.sampled_from(["TEA-1", "MUG-2", "POT-3"]).map(
             lambda sku: {"method": "GET", "url": f"/quotes/{sku}", "params": {"quantity": 3}}
         ),
     ),
@@ -72,7 +72,7 @@ def test_restarted_apps_answer_as_restarted_references(start_learner_app, refere
             why="(a restart runs the app's lifespan again, as a server that starts again does)",
         ),
         price_steps,
-        first=[DISCOUNTED, RESTART, QUOTED],
+        first=[DISCOUNTED, RESTART, QUOTED, {**QUOTED, "url": "/quotes/POT-3"}],
     )
 
 
