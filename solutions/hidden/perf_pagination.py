@@ -33,6 +33,7 @@ def _page(response):
     limit=st.integers(min_value=-1, max_value=120), after=st.integers(min_value=-1, max_value=1600)
 )
 @example(limit=1, after=0)
+@example(limit=20, after=-1)
 @example(limit=100, after=0)
 @example(limit=101, after=0)
 def test_any_page_matches_the_reference(learner_client, reference_client, limit, after):
