@@ -1,4 +1,4 @@
-# expect: after restart
+# expect: a restart runs the app's lifespan again
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Literal
