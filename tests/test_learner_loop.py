@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 import httpx
+import nbformat
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from traitlets.config import Config
@@ -340,3 +341,55 @@ def test_serve_runs_the_learners_app_with_its_swagger_page(shell):
         shell.run_cell("stop_serving()")
     with pytest.raises(httpx.HTTPError):
         httpx.get(f"{url}/reports/3", timeout=2)
+
+
+# --- part two, 1. every output the workbook writes validates as a notebook ---------------------
+
+
+def _run_in_a_fresh_kernel(sources: list[str]) -> nbformat.NotebookNode:
+    """Each source as a code cell, executed top to bottom in a new kernel (errors kept)."""
+    from nbclient import NotebookClient
+
+    notebook = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(source) for source in sources]
+    )
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    NotebookClient(notebook, timeout=180, kernel_name="python3", allow_errors=True).execute()
+    return notebook
+
+
+@pytest.mark.slow
+def test_every_output_the_workbook_writes_validates_with_nbformat():
+    from autograder.learner.hints import HINT_MIME
+    from autograder.learner.progress_store import PROGRESS_MIME
+
+    executed = _run_in_a_fresh_kernel(
+        [
+            SETUP_SOURCE,
+            exercise_cell_source(SLEEP, SLEEP.starter_source()),
+            f'check("{SLEEP.id}")',
+            f'check_all("{SLEEP.lesson}")',
+            "progress()",
+            f'hint("{SLEEP.id}")',
+            f'serve("{SLEEP.id}")',
+            "stop_serving()",
+        ]
+    )
+    shown = {
+        mime
+        for cell in executed.cells
+        for output in cell.outputs
+        for mime in output.get("data", {})
+    }
+    for mime in (
+        notebook.RESULT_MIME,
+        notebook.ALL_RESULTS_MIME,
+        PROGRESS_MIME,
+        HINT_MIME,
+        "text/html",
+    ):
+        assert mime in shown, f"no output of kind {mime} was written: {sorted(shown)}"
+    served = executed.cells[6].outputs
+    assert not [out for out in served if out.output_type == "error"], served
+    # What JupyterLab saves and nbconvert reads back.
+    nbformat.validate(nbformat.reads(nbformat.writes(executed), as_version=4))

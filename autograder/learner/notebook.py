@@ -269,7 +269,7 @@ def check_all(lesson: str | None = None) -> None:
             _record(result)
         summary.results.append(result)
     display(
-        {"text/plain": summary.render_text(), RESULT_MIME + "+all": summary.to_json()}, raw=True
+        {"text/plain": summary.render_text(), ALL_RESULTS_MIME: summary.to_json()}, raw=True
     )
 
 
