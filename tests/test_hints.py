@@ -264,3 +264,36 @@ def test_missing_damaged_or_wrong_notebooks_are_explained_and_left_alone(tmp_pat
     twice = _cli("reset", EXERCISE.id, str(lesson_copy))
     assert twice.returncode == 2 and "2 exercise cells" in twice.stderr
     assert lesson_copy.read_bytes() == doubled
+
+
+# --- the workbook's own source rules -----------------------------------------------------------
+
+
+def test_every_source_rule_has_a_hint_of_its_own_that_says_what_to_do():
+    from autograder.engine import source_rules
+
+    assert set(hints.SOURCE_RULE_HINTS) == set(source_rules.RULES)
+    texts = list(hints.SOURCE_RULE_HINTS.values())
+    assert len(set(texts)) == len(texts), "two rules share a hint"
+    for code, text in hints.SOURCE_RULE_HINTS.items():
+        assert "modern spelling; use it" not in text, code
+        # A step to take, with the code to write or remove in backticks.
+        assert text.split()[0] in {
+            "Replace",
+            "Call",
+            "Decorate",
+            "Use",
+            "Keep",
+            "Write",
+            "Move",
+            "Delete",
+        }, (code, text)
+        assert "`" in text, (code, text)
+
+
+def test_a_secret_in_the_code_gets_the_secrets_hint_under_its_row():
+    code = EXERCISE.reference_source() + '\nAPI_TOKEN = "sk_live_4f9a8b7c6d5e4f3a2b1c"\n'
+    notebook.exercise_magic(EXERCISE.id, code)
+    result = notebook.SESSION.results[EXERCISE.id][2]
+    (row,) = [row for row in result.checks if row.rule == "WB301"]
+    assert not row.passed and row.hint == hints.SOURCE_RULE_HINTS["WB301"]
