@@ -393,3 +393,64 @@ def test_every_output_the_workbook_writes_validates_with_nbformat():
     assert not [out for out in served if out.output_type == "error"], served
     # What JupyterLab saves and nbconvert reads back.
     nbformat.validate(nbformat.reads(nbformat.writes(executed), as_version=4))
+
+
+# --- part two, 2. an app serve() started ends with its kernel ------------------------------------
+
+_A_KERNEL_THAT_SERVES = """
+import sys, time
+from IPython.core.interactiveshell import InteractiveShell
+from traitlets.config import Config
+config = Config()
+config.HistoryManager.enabled = False
+shell = InteractiveShell.instance(config=config, ipython_dir=sys.argv[1])
+assert shell.run_cell(sys.argv[2]).success
+assert shell.run_cell(sys.argv[3]).success
+outcome = shell.run_cell(sys.argv[4])
+assert outcome.success, outcome.error_in_exec
+print("SERVED AT", shell.user_ns["url"], flush=True)
+time.sleep(600)
+"""
+
+
+@pytest.mark.slow
+def test_an_app_serve_started_dies_with_its_kernel(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    kernel = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            _A_KERNEL_THAT_SERVES,
+            str(tmp_path / "ipython"),
+            SETUP_SOURCE,
+            exercise_cell_source(SLEEP, SLEEP.reference_source()),
+            f'url = serve("{SLEEP.id}")',
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # as Jupyter starts a kernel
+    )
+    try:
+        line = next((line for line in kernel.stdout if line.startswith("SERVED AT")), "")
+        url = line.removeprefix("SERVED AT").strip()
+        assert url.startswith("http://127.0.0.1:"), url
+        assert httpx.get(f"{url}/reports/3", timeout=5).status_code == 200
+        # What a kernel restart does: the kernel's whole process group, without warning.
+        os.killpg(kernel.pid, signal.SIGKILL)
+        kernel.wait(5)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"{url}/reports/3", timeout=0.5)
+            except httpx.HTTPError:
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail(f"the served app still answers at {url} 5 s after its kernel died")
+    finally:
+        if kernel.poll() is None:
+            os.killpg(kernel.pid, signal.SIGKILL)

@@ -53,6 +53,8 @@ class NotebookSession:
     # progress() displays still on screen (display id -> lesson), redrawn after every check
     progress_displays: dict[str, str | None] = field(default_factory=dict)
     served: dict[str, Any] = field(default_factory=dict)  # exercise -> app started by serve()
+    # exercise -> the process that ends that app if this kernel dies first (serve_watchdog)
+    watchdogs: dict[str, Any] = field(default_factory=dict)
     # a read-only home would otherwise repeat the same warning under every check
     warned_progress_not_saved: bool = False
 
@@ -416,6 +418,7 @@ def serve(exercise_id: str, *, port: int = 0) -> str:
     listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listening.bind(("127.0.0.1", port))
     listening.listen(128)
+    listening_inode = os.fstat(listening.fileno()).st_ino
     host = default_host()
     spec: AnswerSpec = _spec(exercise, source, host, _notebook_services())
     answer = host.start_answer(spec, listening=listening)
@@ -425,6 +428,7 @@ def serve(exercise_id: str, *, port: int = 0) -> str:
         why = f"{error.type}: {error.message}" if error else "it did not start"
         raise UsageError(f"{exercise.id}'s app could not be served: {why}. Run its check for more.")
     SESSION.served[exercise.id] = answer
+    SESSION.watchdogs[exercise.id] = _watch_for_the_kernels_end(listening_inode)
     docs = f"{answer.url}{DOCS_PATH}"
     lines = [note] if note else []
     lines.append(f"{exercise.id}'s app runs at {answer.url} (its Swagger page: {docs}).")
@@ -434,13 +438,40 @@ def serve(exercise_id: str, *, port: int = 0) -> str:
     return answer.url
 
 
+def _watch_for_the_kernels_end(listening_inode: int) -> Any:
+    """A process that ends the served app when this kernel ends, however it ends.
+
+    The app runs in a session of its own (the answer host starts it so), so a kernel restart,
+    which kills the kernel's process group, would leave it serving. The watcher holds the
+    reading end of a pipe only this kernel writes to; see :mod:`autograder.learner.serve_watchdog`.
+    """
+    import subprocess
+    import sys
+
+    return subprocess.Popen(
+        [sys.executable, "-m", "autograder.learner.serve_watchdog", str(listening_inode)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,  # outlives the kernel's group, to act when the kernel is gone
+    )
+
+
 def stop_serving(exercise_id: str | None = None) -> None:
     """Stop an app ``serve`` started (every one, without an id)."""
+    import subprocess
+
     ids = [exercise_id] if exercise_id else list(SESSION.served)
     for served_id in ids:
         answer = SESSION.served.pop(served_id, None)
         if answer is not None:
             answer.stop(grace=1.0)
+        watchdog = SESSION.watchdogs.pop(served_id, None)
+        if watchdog is not None:
+            with contextlib.suppress(OSError):  # "stopped": it leaves without acting
+                watchdog.stdin.write(b"s")
+                watchdog.stdin.close()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                watchdog.wait(5)
 
 
 # --- reset and reveal ----------------------------------------------------------------------
