@@ -217,7 +217,7 @@ def test_exercises_appear_as_starters_with_title_points_and_check(built, lesson)
         assert exercise.title in text
         assert f"{exercise.points} point" in text
         assert all(item in text for item in exercise.seed_items)
-        assert lessons.check_cell_source(exercise) in text
+        assert f'Then run the check cell under it: check("{exercise.id}")' in text
         (code,) = box.find_all("pre")
         assert code.text() == lessons.exercise_cell_source(exercise, exercise.starter_source())
 

@@ -454,3 +454,28 @@ def test_an_app_serve_started_dies_with_its_kernel(tmp_path):
     finally:
         if kernel.poll() is None:
             os.killpg(kernel.pid, signal.SIGKILL)
+
+
+# --- part two, 5. a check cell run first after a restart says what to run ----------------------
+
+
+@pytest.mark.slow
+def test_a_check_cell_run_before_the_setup_cell_says_what_to_run_and_the_cell_after_works():
+    lesson = nbformat.read(LOADED.lesson(SLEEP.lesson).notebook_path, as_version=4)
+
+    def cell_of(role):
+        return next(
+            cell.source
+            for cell in lesson.cells
+            if cell.metadata.get("workbook", {}) == {"role": role, "exercise": SLEEP.id}
+        )
+
+    # A fresh kernel (a restart): the check cell first, then the exercise cell, then the check.
+    executed = _run_in_a_fresh_kernel([cell_of("check"), cell_of("exercise"), cell_of("check")])
+    first, exercise, again = executed.cells
+    (error,) = [out for out in first.outputs if out.output_type == "error"]
+    assert error["ename"] == "ExerciseNotRun" and len(error["traceback"]) == 1, error
+    assert f"Run the exercise cell for {SLEEP.id} first" in error["evalue"]
+    assert not [out for out in exercise.outputs if out.output_type == "error"], exercise.outputs
+    (verdict,) = [out for out in again.outputs if out.output_type == "error"]
+    assert verdict["ename"] == "ExerciseNotPassed"  # the starter, checked: the loop goes on

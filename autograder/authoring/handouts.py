@@ -212,7 +212,7 @@ def handout_notebook(lesson: Lesson, registry: Registry) -> NotebookNode:
             exercise_cell = next(
                 c for c in reversed(cells) if c.metadata.get("handout", {}).get("id") == exercise_id
             )
-            exercise_cell.metadata["handout"]["check_source"] = cell.source
+            exercise_cell.metadata["handout"]["check_source"] = _check_call(cell.source)
         elif role is not None:
             continue  # the notebook's own machinery (a progress display, say): not for paper
         elif cell.cell_type == "markdown":
@@ -244,6 +244,11 @@ def _overview_cell(lesson: Lesson, registry: Registry) -> NotebookNode:
     )
 
 
+def _check_call(check_source: str) -> str:
+    """The check cell's call, for a one-line note on paper (its import line is for kernels)."""
+    return check_source.strip().splitlines()[-1]
+
+
 def _exercise_cell(
     cell: NotebookNode, cells_so_far: list[NotebookNode], registry: Registry
 ) -> NotebookNode:
@@ -264,7 +269,7 @@ def _exercise_cell(
         "points": exercise.points,
         "items": [{"id": item, "text": registry.catalog[item]} for item in exercise.seed_items],
         "hints": list(exercise.hints),
-        "check_source": lessons.check_cell_source(exercise),
+        "check_source": _check_call(lessons.check_cell_source(exercise)),
         "font_pt": code_points(cell.source, EXERCISE_CHARACTERS),
     }
     return cell

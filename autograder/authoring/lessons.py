@@ -49,7 +49,9 @@ def progress_cell_source(lesson: Lesson) -> str:
 
 
 def check_cell_source(exercise: Exercise) -> str:
-    return f'check("{exercise.id}")'
+    # The import makes the cell work on its own: after a kernel restart a learner often runs
+    # the check before the setup cell, and check() loads the workbook's magics itself.
+    return f'from autograder import check\ncheck("{exercise.id}")'
 
 
 def facts_markdown(exercise: Exercise, registry: Registry) -> str:

@@ -230,6 +230,7 @@ def check(exercise_id: str, *, traceback: bool = False, hidden: bool = False) ->
     """
     from IPython.display import display
 
+    _load_the_magics()
     exercise_id = _exercise(exercise_id).id
     source, note = _source_to_check(exercise_id)
     result, fresh = _checked(exercise_id, source, hidden=hidden)
@@ -243,6 +244,18 @@ def check(exercise_id: str, *, traceback: bool = False, hidden: bool = False) ->
     display(result_bundle(result, show_tracebacks=traceback), raw=True)
     if not result.passed:
         raise ExerciseNotPassed(result)
+
+
+def _load_the_magics() -> None:
+    """Register ``%%exercise`` if the setup cell has not run in this kernel (a restart).
+
+    A check cell run first then says to run the exercise cell, and that cell works at once.
+    """
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is not None and "exercise" not in shell.magics_manager.magics["cell"]:
+        shell.extension_manager.load_extension("autograder")
 
 
 def check_all(lesson: str | None = None) -> None:
