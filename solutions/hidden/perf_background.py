@@ -21,3 +21,22 @@ def test_ten_signups_at_once(learner_client, learner_services):
     require(len(sent) == len(emails), f"Ten signups, {len(sent)} welcome mails within 5 s.")
     waited = [email for email, mail in sent.items() if not mail.finished_after(answered[email])]
     require(not waited, f"{len(waited)} of ten answers came only after their mail was sent.")
+
+
+@rule("mandate-5", hint="The signup's validation and its answer stay as they were.")
+def test_signups_are_validated_and_answered_as_before(learner_client, reference_client):
+    """addresses at the bounds get the reference's status, and the member has an id"""
+    for email in ("a@", "a@b", "a@" + "b" * 198, "a@" + "b" * 199):
+        mine = learner_client.post("/signups", json={"email": email})
+        theirs = reference_client.post("/signups", json={"email": email})
+        require(
+            mine.status_code == theirs.status_code,
+            f"POST /signups with an address of {len(email)} characters answered "
+            f"{mine.status_code}, the reference {theirs.status_code} (3 to 200 characters).",
+        )
+        if mine.status_code == 201:
+            body = mine.json()
+            require(
+                isinstance(body, dict) and set(body) == set(theirs.json()),
+                f"POST /signups answered {mine.text[:160]}; the member is its id and email.",
+            )

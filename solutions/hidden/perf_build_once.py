@@ -99,5 +99,6 @@ def test_every_kind_of_key_costs_what_the_reference_pays(start_learner_app, star
         f"than one near the start (the reference {their_growth * 1000:+.2f} ms; the median of "
         f"{GROWTH_ROUNDS} pairs, each SKU asked for the first time, twice). The cost of a lookup "
         "grows with where the product is in the catalogue, as a scan of a list does, and so "
-        "with the catalogue's size. A dict by SKU finds every product in the same time."
+        "with the catalogue's size: index everything once (a dict by SKU finds every "
+        "product in the same time)."
     )

@@ -1,4 +1,4 @@
-# expect: grows with where the product is in the catalogue
+# expect: index everything once
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
