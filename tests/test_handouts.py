@@ -315,3 +315,40 @@ def test_without_chromium_the_command_writes_the_html_and_fails_saying_why(
         f"{lesson.id}.html" for lesson in LESSONS
     )
     assert INSTALL_HINT in capsys.readouterr().err
+
+
+# --- from a learner's install --------------------------------------------------------------------
+
+# The `python -m autograder` of an install without the extras: each tool of the authoring or
+# classroom extras is absent, as it is there.
+_WITHOUT_THE_EXTRAS = """
+import runpy, sys
+# None in sys.modules: `import` raises ModuleNotFoundError, importlib.util.find_spec says absent.
+for name in ("jupytext", "playwright", "nbgrader", "dask", "distributed"):
+    sys.modules[name] = None
+sys.argv = ["autograder", *sys.argv[1:]]
+runpy.run_module("autograder", run_name="__main__", alter_sys=True)
+"""
+
+
+def test_handouts_work_in_a_learners_install_and_say_what_pdfs_need(tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "handouts"
+    finished = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_THE_EXTRAS, "handouts", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert "Traceback" not in finished.stderr, finished.stderr
+    written = sorted(path.name for path in out.glob("*.html"))
+    assert written == sorted(f"{lesson.id}.html" for lesson in LESSONS), finished.stdout
+    # The same pages as an author's checkout builds from the lesson sources.
+    for lesson in LESSONS:
+        assert (out / f"{lesson.id}.html").read_text() == handouts.render_html(lesson, REGISTRY)
+    assert finished.returncode == 1  # HTML written, PDFs not: said, not hidden
+    assert "No PDFs written: printing PDFs needs Playwright" in finished.stderr
+    assert "pip install -e '.[authoring]'" in finished.stderr

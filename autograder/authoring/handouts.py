@@ -73,6 +73,14 @@ class PairFormatError(ValueError):
     """A table announces a bad/good pair (``Bad:`` header) but does not follow the convention."""
 
 
+class LessonNotebookUnavailable(PairFormatError):
+    """No notebook to print: the delivered one is missing and jupytext is not there to build it.
+
+    A kind of ``PairFormatError`` so that the command line reports it the same way: no handouts
+    written, and why.
+    """
+
+
 @dataclass(frozen=True)
 class PairSide:
     caption: str  # the header cell's HTML, as the author wrote it
@@ -195,9 +203,28 @@ def _pair_cell(pair: BadGoodPair) -> NotebookNode:
     return _handout_cell("pair", bad=sides[0], good=sides[1])
 
 
+def _lesson_notebook(lesson: Lesson, registry: Registry) -> NotebookNode:
+    """The lesson with its starters (the reference is never read).
+
+    Built from its source where jupytext is installed (an author's checkout: current even before
+    `make lessons`); in a learner's install, which has no jupytext, the delivered notebook, which
+    tests/test_lessons.py keeps identical to what the build makes.
+    """
+    try:
+        import jupytext  # noqa: F401 - only whether it is there
+    except ModuleNotFoundError:
+        if lesson.notebook_path.exists():
+            return nbformat.read(lesson.notebook_path, as_version=4)
+        raise LessonNotebookUnavailable(
+            f"{lesson.notebook_path.name} is missing and building it from "
+            f"{lesson.source_path.name} needs jupytext: pip install -e '.[authoring]'"
+        ) from None
+    return lessons.build(lesson, registry)
+
+
 def handout_notebook(lesson: Lesson, registry: Registry) -> NotebookNode:
     """The lesson notebook as a learner receives it, rearranged for the handout template."""
-    notebook = lessons.build(lesson, registry)  # starters only: the reference is never read
+    notebook = _lesson_notebook(lesson, registry)
     cells: list[NotebookNode] = []
     for cell in notebook.cells:
         role = cell.metadata.get("workbook", {}).get("role")
@@ -583,8 +610,15 @@ def print_pdfs(html_paths: list[Path]) -> list[Path]:
 
     Raises ``autograder.authoring.chromium.ChromiumMissing`` when no Chromium is installed.
     """
-    from autograder.authoring.chromium import headless_chromium
+    from autograder.authoring.chromium import ChromiumMissing, headless_chromium
 
+    try:
+        import playwright  # noqa: F401 - Chromium is driven through it
+    except ModuleNotFoundError:
+        raise ChromiumMissing(
+            "printing PDFs needs Playwright, an authoring tool: pip install -e '.[authoring]' "
+            "(or pip install playwright). The HTML pages are written; any browser prints them."
+        ) from None
     written = []
     with headless_chromium() as browser:
         page = browser.new_page()
