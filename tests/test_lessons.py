@@ -206,3 +206,28 @@ def test_notebook_with_the_reference_in_every_exercise_cell_passes_every_check(l
     (this_lesson,) = [entry for entry in shown["lessons"] if entry["id"] == lesson.id]
     assert this_lesson["done"] == [e.id for e in REGISTRY.exercises_of(lesson.id)]
     assert this_lesson["pending"] == []
+
+
+def _prose(lesson) -> str:
+    """The lesson's words, without its code blocks."""
+    return re.sub(r"```.*?```", "", lesson.source_path.read_text(), flags=re.DOTALL)
+
+
+def test_lesson_06_states_no_count_the_data_or_the_checks_own():
+    """The shelf's size and the check's number of timings change with the data and the checks:
+    the lesson says what the cell prints or the check reports instead of a number of its own."""
+    from workbook.databases import SHELVES
+
+    prose = _prose(REGISTRY.lesson("06-performance-under-load"))
+    public = sum(1 for book in SHELVES["library-large"] if book[-1] == "public")
+    stated = [int(n.replace(",", "")) for n in re.findall(r"\b(\d,\d{3})\b", prose)]
+    assert stated == [], f"the prose states {stated} books; the shelf has {public} public"
+    numbers = "one two three four five six seven eight nine ten eleven twelve fifteen twenty"
+    assert not re.search(rf"fastest of ({numbers.replace(' ', '|')}|\d+)", prose)
+
+
+def test_every_item_an_exercise_teaches_reads_as_its_lesson_teaches_it():
+    """api-5 once said errors are HTTPException while lesson 03 maps them in one handler."""
+    assert "exception handler" in REGISTRY.catalog["api-5"]
+    assert "HTTPException" not in REGISTRY.catalog["api-5"]
+    assert "one exception handler maps them" in _prose(REGISTRY.lesson("03-api-design"))

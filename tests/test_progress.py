@@ -218,3 +218,23 @@ def test_a_passing_check_from_the_command_line_shows_done_in_progress_json(tmp_p
     assert _cli("check", "async-sleep", str(answer)).returncode == 0
     shown = json.loads(_cli("progress", "--json").stdout)
     assert "async-sleep" in shown["workbook"]["done"]
+
+
+def test_the_footers_word_on_reset_is_what_reset_does_where_cells_can_be_edited(monkeypatch):
+    """Under `make lab` the server edits the exercise cell: the footer says so, not "this cell"."""
+    from autograder.learner import live_cells
+
+    assert 'reset("ID") puts the starter back into its exercise cell' in progress_store.HELP_LINE
+    assert "the cell you run it in" not in progress_store.HELP_LINE
+    written = []
+
+    def the_server_edits_the_cell(exercise_id, text):
+        written.append(exercise_id)
+        return True
+
+    monkeypatch.setattr(live_cells, "read", dict)
+    monkeypatch.setattr(live_cells, "write", the_server_edits_the_cell)
+    monkeypatch.setattr("IPython.get_ipython", object)  # in a kernel
+    notebook.reset("async-sleep")
+    assert written == ["async-sleep"]
+    assert "backups async-sleep" in progress_store.HELP_LINE.replace("ID", "async-sleep")

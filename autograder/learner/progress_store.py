@@ -482,7 +482,8 @@ class WorkbookProgress:
 
 HELP_LINE = (
     'Stuck? hint("ID") shows a hint, more specific each time you ask. '
-    'reset("ID") puts the starter back into the cell you run it in; '
+    'reset("ID") puts the starter back into its exercise cell and keeps your code '
+    "(python -m autograder backups ID); "
     'reveal("ID") loads the reference once the exercise passes.'
 )
 _BAR_WIDTH = 20
