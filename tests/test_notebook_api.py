@@ -145,3 +145,17 @@ def test_in_a_kernel_reset_asks_the_front_end_to_replace_the_cell():
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
+
+
+def test_a_passing_checks_notes_are_not_in_the_failure_colour():
+    from autograder.engine.results import FAIL_COLOUR, CheckResult, ExerciseResult
+
+    note = "You have not run the exercise cell in this kernel: this checks it as it is on screen."
+    result = ExerciseResult(
+        "async-sleep",
+        [CheckResult(name="no blocking call", rule="async-1", rule_text="", status="passed")],
+        notes=[note],
+    )
+    page = notebook.result_bundle(result)["text/html"]
+    assert result.passed and f"<b>Note:</b> {note}" in page.replace("&#x27;", "'")
+    assert FAIL_COLOUR not in page

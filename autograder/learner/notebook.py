@@ -301,9 +301,27 @@ def result_bundle(result: ExerciseResult, *, show_tracebacks: bool = False) -> d
     """A result as a display bundle: text, HTML and JSON (check cells and graded feedback)."""
     return {
         "text/plain": result.render_text(show_tracebacks=show_tracebacks),
-        "text/html": result.render_html(show_tracebacks=show_tracebacks),
+        "text/html": _result_html(result, show_tracebacks=show_tracebacks),
         RESULT_MIME: result.to_json(include_tracebacks=show_tracebacks),
     }
+
+
+def _result_html(result: ExerciseResult, *, show_tracebacks: bool) -> str:
+    """The result's HTML; a passing result's notes in a neutral style, above it.
+
+    A note is about the run (which code was checked), not a failure: in the failure colour under
+    a passed verdict it reads as an error.
+    """
+    if not (result.passed and result.notes):
+        return result.render_html(show_tracebacks=show_tracebacks)
+    without_notes = copy.copy(result)
+    without_notes.notes = []
+    notes = "".join(
+        f"<div class='wb-note' style='margin:4px 0;opacity:0.85'><b>Note:</b> "
+        f"{html.escape(note)}</div>"
+        for note in result.notes
+    )
+    return notes + without_notes.render_html(show_tracebacks=show_tracebacks)
 
 
 def _record(result: ExerciseResult) -> None:
