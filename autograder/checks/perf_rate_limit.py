@@ -1,4 +1,6 @@
 from autograder.engine.checkkit import require, rule, show
+from autograder.engine.rate_limits import LIMIT as WINDOW_LIMIT
+from autograder.engine.rate_limits import burst, judge, play, probes_after_a_burst
 
 LIMIT = 5
 
@@ -50,3 +52,35 @@ def test_other_clients_are_not_limited(learner_client):
         f"After client gamma used its searches, a search from another client answered "
         f"{show(other)}: one busy client has locked everyone out.",
     )
+
+
+@rule(
+    "mandate-8",
+    hint=(
+        "Count the searches of the last ten seconds (a moving window: `MovingWindowRateLimiter`),"
+        " count only the answered ones, and say in Retry-After when the oldest leaves the window."
+    ),
+)
+def test_a_client_that_keeps_asking_gets_back_in(learner_client):
+    """five at once, then three every half second: back in after ten seconds, never past five"""
+    judge(play(learner_client, probes_after_a_burst()))
+
+
+@rule("mandate-8", hint="A window starts at no fixed moment: it is always the last ten seconds.")
+def test_a_window_does_not_start_at_the_first_search(learner_client):
+    """one search, four nine seconds later, then five more at 10.5 s: only one is answered"""
+    judge(
+        play(
+            learner_client, burst(0.0, "a", 1) + burst(9.0, "a", 4) + burst(1.5, "a", WINDOW_LIMIT)
+        )
+    )
+
+
+@rule(
+    "mandate-8",
+    hint="Retry-After: the seconds until this client's oldest search leaves the window.",
+)
+def test_retry_after_says_when(learner_client):
+    """refused six seconds after five searches: told four seconds, and answered then"""
+    steps = [*burst(0.0, "a", WINDOW_LIMIT), (6.0, "a", False), (0.0, "a", True), (0.0, "a", True)]
+    judge(play(learner_client, steps))
