@@ -1,7 +1,9 @@
 import json
+import time
 
 from autograder.engine import cost
-from autograder.engine.checkkit import body_of, expect_status, require, rule, show
+from autograder.engine.checkkit import body_of, expect_status, fail, require, rule, show
+from autograder.engine.starvation import INCONCLUSIVE_PREFIX, MachineStarved
 from workbook.catalog import CATALOG_JSON
 
 # A lookup answers in about a millisecond over the answer's socket; parsing and indexing the
@@ -60,3 +62,57 @@ def test_a_request_does_not_redo_the_app_work(learner_client):
                 "again on every request (parsing, indexing or validating the catalogue, for "
                 "every new SKU or every miss) that the app could do once.",
             )
+
+
+# A scan from the top of the list costs 0.7 ms and more for a SKU near the end than for one
+# near the start; an index costs both the same. Without a reference in the notebook, the noise
+# is read from the app itself: two streams of SKUs near the start, timed the same way.
+NEAR_THE_START = cost.fresh("/products/SKU-{:05d}", range(2_000, 2_400))
+ALSO_NEAR_THE_START = cost.fresh("/products/SKU-{:05d}", range(2_400, 2_800))
+NEAR_THE_END = cost.fresh("/products/SKU-{:05d}", range(17_000, 17_400))
+GROWTH_SLACK_SECONDS = 0.0003
+GROWTH_NOISE_SECONDS = 0.00015
+GROWTH_ROUNDS = 15
+GROWTH_TRIES = 3
+PER_REQUEST_WORK_SECONDS = 0.005  # a lookup this slow is already failed by the row above
+
+
+@rule(
+    "prod-1",
+    hint=(
+        "Keep the products in a dict by SKU (built once): a lookup then costs the same for "
+        "every product, where a scan of a list costs more the further the product is."
+    ),
+)
+def test_a_lookup_does_not_grow_with_the_catalogue(learner_client):
+    """a SKU near the end of the catalogue costs what one near its start costs"""
+    started = time.perf_counter()
+    learner_client.get("/products/SKU-00999")
+    if time.perf_counter() - started > PER_REQUEST_WORK_SECONDS:
+        return  # the catalogue is parsed per request: the row above says so, at less cost
+    growth = cost.PairedGrowth([learner_client], NEAR_THE_START, NEAR_THE_END)
+    noise = cost.PairedGrowth([learner_client], NEAR_THE_START, ALSO_NEAR_THE_START)
+    failing = 0
+    for _ in range(GROWTH_TRIES):
+        (grown,), (noisy_by,) = growth.measure(GROWTH_ROUNDS), noise.measure(GROWTH_ROUNDS)
+        noisy = abs(noisy_by) > GROWTH_NOISE_SECONDS
+        bound = max(0.0, noisy_by) + GROWTH_SLACK_SECONDS + (abs(noisy_by) if noisy else 0.0)
+        if grown > bound:
+            failing += 1
+            if failing == 2:
+                fail(
+                    f"A SKU near the end of the catalogue costs {grown * 1000:+.2f} ms more than "
+                    f"one near the start (two SKUs near the start differ by "
+                    f"{noisy_by * 1000:+.2f} ms; the median of {GROWTH_ROUNDS} pairs, each SKU "
+                    "asked for the first time). The lookup grows with where the product is, as "
+                    "a scan of a list does, and so with the catalogue: index everything once "
+                    "(a dict by SKU finds every product in the same time)."
+                )
+        elif not noisy:
+            return
+    raise MachineStarved(
+        f"{INCONCLUSIVE_PREFIX}: two SKUs near the start of the catalogue cost your app "
+        f"different times ({noisy_by * 1000:+.2f} ms) in {GROWTH_TRIES} tries: the machine was "
+        "too busy to tell whether a lookup grows with the catalogue. The exercise is graded "
+        "again; nothing needs to change in your answer for that."
+    )
