@@ -74,7 +74,7 @@ GROWTH_SLACK_SECONDS = 0.0003
 GROWTH_NOISE_SECONDS = 0.00015
 GROWTH_ROUNDS = 15
 GROWTH_TRIES = 3
-PER_REQUEST_WORK_SECONDS = 0.005  # a lookup this slow is already failed by the row above
+PER_REQUEST_WORK_SECONDS = 0.008  # a lookup this slow parses per request (15 ms and more)
 
 
 @rule(
@@ -86,9 +86,12 @@ PER_REQUEST_WORK_SECONDS = 0.005  # a lookup this slow is already failed by the 
 )
 def test_a_lookup_does_not_grow_with_the_catalogue(learner_client):
     """a SKU near the end of the catalogue costs what one near its start costs"""
-    started = time.perf_counter()
-    learner_client.get("/products/SKU-00999")
-    if time.perf_counter() - started > PER_REQUEST_WORK_SECONDS:
+    fastest = float("inf")
+    for _ in range(5):  # the fastest of a few: a busy moment must not skip the row
+        started = time.perf_counter()
+        learner_client.get("/products/SKU-00999")
+        fastest = min(fastest, time.perf_counter() - started)
+    if fastest > PER_REQUEST_WORK_SECONDS:
         return  # the catalogue is parsed per request: the row above says so, at less cost
     growth = cost.PairedGrowth([learner_client], NEAR_THE_START, NEAR_THE_END)
     noise = cost.PairedGrowth([learner_client], NEAR_THE_START, ALSO_NEAR_THE_START)
