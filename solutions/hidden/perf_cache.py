@@ -62,12 +62,13 @@ def test_repeated_questions_are_asked_once(learner_client, learner_services):
 def test_bounds_on_the_question_stay(learner_client, learner_services):
     """a SKU of 40 characters is quoted and one of 41 refused; an empty customer is refused"""
     edge = "S" * 40
-    response = learner_client.get(f"/quotes/{edge}", headers={"X-User": "edge"})
-    require(
-        response.status_code == 200,
-        f"GET /quotes/ with a SKU of 40 characters answered {response.status_code}; the "
-        "starter's bound (`Path(max_length=40)`) allows it.",
-    )
+    for url, user in ((f"/quotes/{edge}", "edge"), ("/quotes/TEA-1", "e")):
+        response = learner_client.get(url, headers={"X-User": user})
+        require(
+            response.status_code == 200,
+            f"GET {url} as {user!r} answered {response.status_code}; the starter's bounds (a "
+            "SKU of at most 40 characters, a customer of at least one) allow it.",
+        )
     for url, user in ((f"/quotes/{edge}S", "edge"), ("/quotes/TEA-1", "")):
         response = learner_client.get(url, headers={"X-User": user})
         require(
