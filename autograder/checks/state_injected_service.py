@@ -58,11 +58,20 @@ def test_the_service_can_be_swapped(start_learner_app, learner_source):
     expect_routes_ask_for(learner_source, "get_price_book", [("GET", "/quotes/{sku}")])
     values = {"prices": {"TEA-1": 999}, "discount_percent": 0}
     app = start_learner_app(
-        {"get_price_book": {"kind": "model", "class": "PriceBook", "values": values}}
+        {"get_price_book": {"kind": "model", "class": "PriceBook", "values": values, "keep": True}}
     )
     response = app.client.get("/quotes/TEA-1")
     require(
         body_of(response) == {"sku": "TEA-1", "quantity": 1, "total_cents": 999},
         f"With `get_price_book` overridden to a PriceBook pricing TEA-1 at 999, GET /quotes/TEA-1 "
         f"answered {show(response)}: the routes use a price book they found themselves.",
+    )
+    app.client.put("/discount", json={"percent": 20})
+    discounted = app.client.get("/quotes/TEA-1")
+    require(
+        body_of(discounted) == {"sku": "TEA-1", "quantity": 1, "total_cents": 799},
+        f"With `get_price_book` overridden by one PriceBook (TEA-1 at 999), PUT /discount 20% "
+        f"and then GET /quotes/TEA-1 answered {show(discounted)}; 799 expected. The discount "
+        "went to a price book the test did not hand in: both routes must take it from "
+        "`get_price_book`.",
     )

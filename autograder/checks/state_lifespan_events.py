@@ -21,7 +21,8 @@ def test_orders_are_placed(learner_client):
 )
 def test_the_audit_trail_gets_every_entry_at_shut_down(start_learner_app, learner_services):
     """stopped after three orders, the app has sent all three audit entries"""
-    app = start_learner_app()
+    earlier = {"method": "POST", "url": "/shops/8/orders", "json": {"sku": "POT-3", "quantity": 1}}
+    app = start_learner_app(lifespan_cycles={"count": 1, "requests": [[earlier]]})
     for quantity in (1, 2, 3):
         placed = app.client.post("/shops/9/orders", json={"sku": "MUG-2", "quantity": quantity})
         expect_status(placed, 201, "POST /shops/9/orders")
@@ -33,6 +34,14 @@ def test_the_audit_trail_gets_every_entry_at_shut_down(start_learner_app, learne
         f"{len(entries)} of the 3 entries{_how(ended)}. The flush needs the client, so it must "
         "run before the client is closed: in a lifespan, after `yield` and still inside the "
         "`async with` that opened it.",
+    )
+    again = learner_services.audit_entries_for("shop:8")
+    require(
+        len(again) == 1,
+        f"One order in an earlier run of the app (started and stopped before it served), then "
+        f"the app served and stopped again: the trail received {len(again)} entries for that "
+        "one order. A buffer that outlives its run sends its entries at every shut-down; make "
+        "it in the lifespan, so that each run has its own.",
     )
 
 

@@ -46,3 +46,41 @@ def test_profiles_are_still_served(learner_client):
         f"GET /users/1/profile answered {show(response)}.",
     )
     expect_status(learner_client.get("/users/999/profile"), 404, "GET /users/999/profile")
+
+
+@rule(
+    "state-3",
+    hint=(
+        "Each start-up opens the client its shut-down closes: one made at import and closed by "
+        "the lifespan is gone for every later start."
+    ),
+)
+def test_a_restarted_app_still_serves(start_learner_app):
+    """started and stopped once, then started again, the app still answers profiles"""
+    cycles = {"count": 1, "requests": [[{"method": "GET", "url": "/users/1/profile"}]]}
+    app = start_learner_app(lifespan_cycles=cycles)
+    response = app.client.get("/users/1/profile")
+    app.stop()
+    expect_status(response, 200, "GET /users/1/profile, after one start and stop of the app,")
+
+
+@rule(
+    "state-3",
+    hint=(
+        "One client for the app's life: its pool keeps the connection for the next request. A "
+        "client opened per request (even closed by a `yield` dependency) connects every time."
+    ),
+)
+def test_requests_reuse_the_pool(learner_client, learner_services):
+    """eight requests, one after another, open at most one new connection"""
+    observed = learner_services.observed["profile"]
+    before = observed.connections
+    for user_id in range(1, 9):
+        learner_client.get(f"/users/{user_id}/profile")
+    opened = observed.connections - before
+    require(
+        opened <= 1,
+        f"8 requests, one after another, opened {opened} connections to the profile service. "
+        "A pooled client keeps its connection for the next request; a client made for each "
+        "request opens its own every time.",
+    )
