@@ -31,3 +31,24 @@ def test_two_apps_from_the_factory_share_nothing(learner_client):
         f"/carts/3 on the second answered {show(other)}. They share state, so two tests (or two "
         "tenants) built from the factory see each other's data.",
     )
+
+
+@rule(
+    "state-1",
+    hint=(
+        "A new run of an app starts with what its lifespan yields: carts made by `create_app()` "
+        "(on `app.state`, or in a closure) outlive every restart of that app."
+    ),
+)
+def test_a_restarted_app_starts_empty(start_learner_app):
+    """an app started and stopped once, then started again, has no carts"""
+    filled = {"method": "POST", "url": "/carts/8/items", "json": {"sku": "TEA-1"}}
+    app = start_learner_app(lifespan_cycles={"count": 1, "requests": [[filled]]})
+    read = app.client.get("/carts/8", headers=FIRST)
+    app.stop()
+    require(
+        read.status_code == 404,
+        f"A cart filled while the app ran once, then the app stopped and started again (as a "
+        f"server that restarts does): GET /carts/8 answered {show(read)}. The carts outlived "
+        "the run: keep them in what the lifespan yields, which each run makes anew.",
+    )

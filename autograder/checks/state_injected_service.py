@@ -75,3 +75,24 @@ def test_the_service_can_be_swapped(start_learner_app, learner_source):
         "went to a price book the test did not hand in: both routes must take it from "
         "`get_price_book`.",
     )
+
+
+@rule(
+    "arch-4",
+    hint=(
+        "Each run of an app gets a new price book from its lifespan: one made by `create_app()` "
+        "(on `app.state`, or in a closure) keeps an old discount through every restart."
+    ),
+)
+def test_a_restarted_app_has_no_discount(start_learner_app):
+    """an app started and stopped once with a discount, then started again, has none"""
+    discounted = {"method": "PUT", "url": "/discount", "json": {"percent": 30}}
+    app = start_learner_app(lifespan_cycles={"count": 1, "requests": [[discounted]]})
+    quote = app.client.get("/quotes/TEA-1", headers=FIRST)
+    app.stop()
+    require(
+        body_of(quote) == {"sku": "TEA-1", "quantity": 1, "total_cents": 450},
+        f"A 30% discount set while the app ran once, then the app stopped and started again: "
+        f"GET /quotes/TEA-1 answered {show(quote)} (450 cents without it). The price book "
+        "outlived the run: make it in the lifespan, which each run makes anew.",
+    )

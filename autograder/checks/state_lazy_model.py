@@ -91,3 +91,24 @@ def test_scores_are_right(learner_client, learner_services):
             f"POST /sentiment for {text!r} answered {show(response)}; the model downloaded "
             f"from the registry scores it {expected} ({used}).",
         )
+
+
+@rule(
+    "mandate-3",
+    hint=(
+        "Each start-up opens the registry's client its shut-down closes: one made at import "
+        "and closed by the lifespan is gone for every later start."
+    ),
+)
+def test_a_restarted_app_still_scores(start_learner_app, learner_services):
+    """started and stopped once after a score, then started again, the app still scores"""
+    scored = {"method": "POST", "url": "/sentiment", "json": {"text": "good"}}
+    app = start_learner_app(lifespan_cycles={"count": 1, "requests": [[scored]]})
+    response = app.client.post("/sentiment", json={"text": "good tea"})
+    app.stop()
+    expected = {"score": learner_services.data.sentiment_of("good tea")}
+    require(
+        body_of(response) == expected,
+        f"After one start and stop of the app, POST /sentiment answered {show(response)}; "
+        f"the model scores it {expected['score']}.",
+    )
