@@ -297,3 +297,14 @@ def test_a_secret_in_the_code_gets_the_secrets_hint_under_its_row():
     result = notebook.SESSION.results[EXERCISE.id][2]
     (row,) = [row for row in result.checks if row.rule == "WB301"]
     assert not row.passed and row.hint == hints.SOURCE_RULE_HINTS["WB301"]
+
+
+def test_the_engine_gives_a_source_rule_row_its_own_hint_outside_the_notebook_too():
+    """`python -m autograder check` and classroom feedback build rows in the engine, not in the
+    notebook: a secret in the code gets the secrets hint there as well."""
+    from autograder.engine.runner import run_checks
+
+    code = EXERCISE.reference_source() + '\nAPI_TOKEN = "sk_live_4f9a8b7c6d5e4f3a2b1c"\n'
+    result = run_checks(EXERCISE.id, code)
+    (row,) = [row for row in result.checks if row.rule == "WB301"]
+    assert not row.passed and row.hint == hints.SOURCE_RULE_HINTS["WB301"]

@@ -413,7 +413,7 @@ def _review_rows(
                 status="failed",
                 message="\n".join(f"line {f.line}: {f.message}" for f in group),
                 hint=(
-                    "The message names the modern spelling; use it."
+                    source_rules.RULE_HINTS.get(code, "The message says what to change.")
                     if own_rule
                     else f"Ruff's explanation of {code} is folded below "
                     f"(`ruff rule {code}` in a terminal prints it too)."

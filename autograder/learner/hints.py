@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from autograder.engine import source_rules
 from autograder.engine.results import PASS_COLOUR, ExerciseResult
 from autograder.learner.progress_store import ProgressStore, ProgressUnavailable, known_exercise
 from autograder.registry import Exercise
@@ -25,27 +26,8 @@ HINT_MIME = "application/vnd.fastapi-workbook.hint+json"
 HintKind = Literal["hint", "reference", "withheld"]
 HINT_COLOUR = "#0969da"
 
-# What to do about each of the workbook's own source rules (``autograder.engine.source_rules``):
-# the row's message says what was found; the hint says the step that fixes it.
-SOURCE_RULE_HINTS = {
-    "WB101": "Replace `class Config:` (or `Config = ...`) with "
-    "`model_config = ConfigDict(...)` on the model, keeping its settings as keyword arguments.",
-    "WB102": "Call the Pydantic 2 method the line names: `.model_dump()` for `.dict()`, "
-    "`.model_dump_json()` for `.json()`, `.model_validate()` for `.parse_obj()`.",
-    "WB103": "Decorate with `@field_validator(\"name\")` (a `@classmethod` under it) for one "
-    "field, or `@model_validator(mode=\"after\")` for the whole model, instead of `@validator`.",
-    "WB201": "Use the FastAPI spelling the message names in place of the deprecated one (for "
-    "example `lifespan=` for `@app.on_event`, `Annotated[..., Depends()]` for a bare default).",
-    "WB202": "Keep the task: `await` the work, add it to a set and discard it in a done "
-    "callback, or start it inside `async with asyncio.TaskGroup() as tasks:`.",
-    "WB203": "Write the attribute out (`obj.name`) instead of `getattr(obj, \"na\" + \"me\")`: "
-    "a reader, and the review, then see which API the code uses.",
-    "WB301": "Move the secret out of the code: a `SecretStr` field on a pydantic-settings "
-    "`BaseSettings` class reads it from the environment; the code keeps only the field.",
-    "WB401": "Delete the import or lookup of the grader's machinery the message names (a "
-    "`workbook.host` or `autograder` module): the app should serve the same way whether or not "
-    "it is being checked.",
-}
+# Each workbook source rule's own hint lives beside the rule (the engine's rows use it too).
+SOURCE_RULE_HINTS = source_rules.RULE_HINTS
 
 # Tiers shown while the store cannot be written (read-only home): this process still advances.
 _unsaved_tiers: dict[str, int] = {}

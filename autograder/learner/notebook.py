@@ -284,9 +284,7 @@ def check_all(lesson: str | None = None) -> None:
         if fresh:
             _record(result)
         summary.results.append(result)
-    display(
-        {"text/plain": summary.render_text(), ALL_RESULTS_MIME: summary.to_json()}, raw=True
-    )
+    display({"text/plain": summary.render_text(), ALL_RESULTS_MIME: summary.to_json()}, raw=True)
 
 
 def _this_lesson() -> str | None:
