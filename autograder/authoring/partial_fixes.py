@@ -291,9 +291,11 @@ def partial_fixes_of(
     fixes: list[PartialFix] = []
     # Answers the same code as the starter or the reference (imports aside) are no partial
     # fix: a step that only rewrites comments or layout, or a step that is the whole fix.
+    # Every kind is made, in one fixed order (all leave-one-out answers first), and filtered at
+    # the end: an answer two kinds both make keeps one name whichever kinds are asked for.
     seen = {_code_shape(starter_text), _code_shape(reference_text)}
-    for step in steps:
-        for kind in kinds:
+    for kind in (LEAVE_ONE_OUT, ONE_STEP):
+        for step in steps:
             taken = closures[kind, step.number]
             source = apply(taken)
             if _code_shape(source) in seen:
@@ -310,4 +312,4 @@ def partial_fixes_of(
             seen.add(_code_shape(source))
             where = step.describe(reference, starter) + _mentions_steps(kind, step, taken, steps)
             fixes.append(PartialFix(name, kind, step, source, where))
-    return fixes
+    return [fix for fix in fixes if fix.kind in kinds]
