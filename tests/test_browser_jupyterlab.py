@@ -201,7 +201,10 @@ def test_first_exercise_fails_then_passes_in_jupyterlab(
             _expect_editor_text(exercise_cell, answer)
             _run_cell(page, check_cell, timeout=CHECK_RUN_MS)
             expect(result).to_have_attribute("data-status", "passed")
-            expect(result).to_contain_text("The exercise cell changed since you last ran it")
+            # The note is about the run, not a failure: above the passed result, not in it.
+            expect(check_cell.locator(".wb-note")).to_contain_text(
+                "The exercise cell changed since you last ran it"
+            )
             _screenshot(page, result, f"{EXERCISE_ID}-changed-cell.png")
 
             # Running it gives the same verdict under the cell, and the check cell a clean pass.

@@ -87,15 +87,17 @@ PER_REQUEST_WORK_SECONDS = 0.008  # a lookup this slow parses per request (15 ms
 def test_a_lookup_does_not_grow_with_the_catalogue(learner_client):
     """a SKU near the end of the catalogue costs what one near its start costs"""
     fastest = float("inf")
-    for _ in range(5):  # the fastest of a few: a busy moment must not skip the row
+    for _ in range(15):  # the fastest of up to 15: a busy moment must not skip the row
         started = time.perf_counter()
         learner_client.get("/products/SKU-00999")
         fastest = min(fastest, time.perf_counter() - started)
+        if fastest <= PER_REQUEST_WORK_SECONDS:
+            break
     if fastest > PER_REQUEST_WORK_SECONDS:
         return  # the catalogue is parsed per request: the row above says so, at less cost
     growth = cost.PairedGrowth([learner_client], NEAR_THE_START, NEAR_THE_END)
     noise = cost.PairedGrowth([learner_client], NEAR_THE_START, ALSO_NEAR_THE_START)
-    failing = 0
+    failing = quiet_passes = 0
     for _ in range(GROWTH_TRIES):
         (grown,), (noisy_by,) = growth.measure(GROWTH_ROUNDS), noise.measure(GROWTH_ROUNDS)
         noisy = abs(noisy_by) > GROWTH_NOISE_SECONDS
@@ -112,7 +114,9 @@ def test_a_lookup_does_not_grow_with_the_catalogue(learner_client):
                     "(a dict by SKU finds every product in the same time)."
                 )
         elif not noisy:
-            return
+            quiet_passes += 1
+            if quiet_passes == 2:  # as a failure takes two: one quiet try can miss a scan
+                return
     raise MachineStarved(
         f"{INCONCLUSIVE_PREFIX}: two SKUs near the start of the catalogue cost your app "
         f"different times ({noisy_by * 1000:+.2f} ms) in {GROWTH_TRIES} tries: the machine was "

@@ -1,4 +1,4 @@
-# expect: an unknown SKU
+# expect: that is not there
 import json
 from typing import Annotated
 

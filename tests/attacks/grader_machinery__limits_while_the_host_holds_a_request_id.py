@@ -1,4 +1,5 @@
-# attack: evidence the answer can recognise (the host keeps the checks' request id in process)
+# attack: the answer recognises the grader's machinery in its own process (the host's request
+# id); the rule that refuses reaching for it (WB401) stops it: code sees what its process imported
 # tries: leave the public search unlimited for real clients, and count searches only while the
 # answer host's own context variable holds a check's request id, or the scope holds anything
 # the checks' transport leaves (a Unix socket's server address)
