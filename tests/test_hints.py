@@ -14,6 +14,7 @@ import nbformat
 import pytest
 
 from autograder import cli, registry
+from autograder.engine import source_rules
 from autograder.learner import exercise_cells, hints, notebook
 from autograder.learner.progress_store import ProgressStore
 from tests.learner_support import run_cli, use_private_store
@@ -270,12 +271,10 @@ def test_missing_damaged_or_wrong_notebooks_are_explained_and_left_alone(tmp_pat
 
 
 def test_every_source_rule_has_a_hint_of_its_own_that_says_what_to_do():
-    from autograder.engine import source_rules
-
-    assert set(hints.SOURCE_RULE_HINTS) == set(source_rules.RULES)
-    texts = list(hints.SOURCE_RULE_HINTS.values())
+    assert set(source_rules.RULE_HINTS) == set(source_rules.RULES)
+    texts = list(source_rules.RULE_HINTS.values())
     assert len(set(texts)) == len(texts), "two rules share a hint"
-    for code, text in hints.SOURCE_RULE_HINTS.items():
+    for code, text in source_rules.RULE_HINTS.items():
         assert "modern spelling; use it" not in text, code
         # A step to take, with the code to write or remove in backticks.
         assert text.split()[0] in {
@@ -296,7 +295,7 @@ def test_a_secret_in_the_code_gets_the_secrets_hint_under_its_row():
     notebook.exercise_magic(EXERCISE.id, code)
     result = notebook.SESSION.results[EXERCISE.id][2]
     (row,) = [row for row in result.checks if row.rule == "WB301"]
-    assert not row.passed and row.hint == hints.SOURCE_RULE_HINTS["WB301"]
+    assert not row.passed and row.hint == source_rules.RULE_HINTS["WB301"]
 
 
 def test_the_engine_gives_a_source_rule_row_its_own_hint_outside_the_notebook_too():
@@ -307,4 +306,4 @@ def test_the_engine_gives_a_source_rule_row_its_own_hint_outside_the_notebook_to
     code = EXERCISE.reference_source() + '\nAPI_TOKEN = "sk_live_4f9a8b7c6d5e4f3a2b1c"\n'
     result = run_checks(EXERCISE.id, code)
     (row,) = [row for row in result.checks if row.rule == "WB301"]
-    assert not row.passed and row.hint == hints.SOURCE_RULE_HINTS["WB301"]
+    assert not row.passed and row.hint == source_rules.RULE_HINTS["WB301"]

@@ -17,8 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from autograder.engine import source_rules
-from autograder.engine.results import PASS_COLOUR, ExerciseResult
+from autograder.engine.results import PASS_COLOUR
 from autograder.learner.progress_store import ProgressStore, ProgressUnavailable, known_exercise
 from autograder.registry import Exercise
 
@@ -26,8 +25,6 @@ HINT_MIME = "application/vnd.fastapi-workbook.hint+json"
 HintKind = Literal["hint", "reference", "withheld"]
 HINT_COLOUR = "#0969da"
 
-# Each workbook source rule's own hint lives beside the rule (the engine's rows use it too).
-SOURCE_RULE_HINTS = source_rules.RULE_HINTS
 
 # Tiers shown while the store cannot be written (read-only home): this process still advances.
 _unsaved_tiers: dict[str, int] = {}
@@ -134,15 +131,6 @@ class HintAnswer:
             "text/html": self.render_html(),
             HINT_MIME: self.to_json(),
         }
-
-
-def with_source_rule_hints(result: ExerciseResult) -> ExerciseResult:
-    """Give each failing row of a workbook source rule (``WB…``) that rule's own hint."""
-    for row in result.checks:
-        own = SOURCE_RULE_HINTS.get(row.rule)
-        if own and row.kind == "static" and not row.passed:
-            row.hint = own
-    return result
 
 
 def _indent(text: str) -> str:

@@ -173,13 +173,12 @@ def _checked(exercise_id: str, source: str, *, hidden: bool) -> tuple[ExerciseRe
     check cell until the source changes; it is recorded in the progress store only once.
     """
     from autograder.engine.runner import run_checks
-    from autograder.learner.hints import with_source_rule_hints
 
     cached = SESSION.results.get(exercise_id)
     if cached is not None and cached[0] == source and cached[1] == hidden:
         return copy.deepcopy(cached[2]), False
     try:
-        result = with_source_rule_hints(run_checks(exercise_id, source, hidden=hidden))
+        result = run_checks(exercise_id, source, hidden=hidden)
     except Exception as error:  # the workbook's own failure, never the learner's
         raise WorkbookError(
             f"The checks for {exercise_id} could not run: {error}. This is a fault in the "
