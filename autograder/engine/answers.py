@@ -127,6 +127,8 @@ class RunningAnswer:
     host: AnswerHost
     stop_note: str = ""  # what the zygote said when the answer was stopped
     url: str = ""  # set when the app was handed a TCP socket (``serve``) instead of a Unix one
+    # The listening socket's inode: the kernel names the answer's processes by it (answer_cpu).
+    socket_inode: int = 0
 
     def probe(self, timeout: float) -> bool:
         """True when the app's event loop answers the host's probe within ``timeout``."""
@@ -318,6 +320,7 @@ class AnswerHost:
         else:
             host, port = listening.getsockname()[:2]
             url = f"http://{host}:{port}"
+        socket_inode = os.fstat(listening.fileno()).st_ino
         read_end, write_end = os.pipe()
         command: dict[str, Any] = {
             "op": "start",
@@ -348,7 +351,9 @@ class AnswerHost:
         report = AnswerReport(read_end)
         if not reply.get("ok"):
             raise HostUnavailable(f"the answer host refused to start an answer: {reply}")
-        return RunningAnswer(answer_id, socket_path, report, self, url=url)
+        return RunningAnswer(
+            answer_id, socket_path, report, self, url=url, socket_inode=socket_inode
+        )
 
     def stop_answer(self, answer: RunningAnswer, grace: float) -> str:
         try:

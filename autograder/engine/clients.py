@@ -35,6 +35,7 @@ import anyio.from_thread
 import httpx
 from asgi_lifespan import LifespanManager
 
+from autograder.engine.answer_cpu import AnswerCpu
 from autograder.engine.report import AnswerReport
 from workbook.host.apps import as_uvicorn_serves
 from workbook.host.protocol import PROBE_PATH, REQUEST_ID_HEADER
@@ -204,8 +205,11 @@ class AnswerClient:
         report: AnswerReport,
         *,
         timeout: float | None = None,
+        socket_inode: int = 0,
     ) -> None:
         self.socket_path = socket_path
+        # What the answer's processes have run on a CPU, from the kernel (cost rows read it).
+        self.cpu = AnswerCpu(socket_inode)
         self.report = report
         self.timeout = timeout or REQUEST_TIMEOUT_SECONDS
         self._ids = itertools.count(1)

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from autograder.engine.checkkit import fastest_in_turns
+from autograder.engine.starvation import INCONCLUSIVE_PREFIX, MachineStarved
 
 # Kinds of key: a name, and a way to make a fresh stream of request URLs for one app (a new
 # iterator per app, so that every app is asked the same URLs in the same order).
@@ -118,3 +119,47 @@ class PairedGrowth:
                 first, second = timed[2 * index], timed[2 * index + 1]
                 differences[index].append(first - second if far_first else second - first)
         return [statistics.median(each) for each in differences]
+
+
+class CpuGrowth:
+    """How much more CPU a ``far`` URL costs the answer than a ``near`` one, read from the kernel
+    (``answer_cpu``): what its processes ran while answering, whatever else the machine did.
+
+    Each round asks a near and a far URL (in an order that alternates), each for the first time;
+    the growth is the median of the rounds' differences. ``available`` is False where the kernel
+    shows the checks no CPU clock of the answer: ``PairedGrowth`` times it from outside then.
+    """
+
+    def __init__(
+        self, client: Any, near: Callable[[], Iterator[str]], far: Callable[[], Iterator[str]]
+    ) -> None:
+        self.client = client
+        self.near, self.far = near(), far()
+        self.available = client.cpu.seconds() is not None
+        if self.available:  # first-call costs, unmeasured
+            self._cost(self.near)
+            self._cost(self.far)
+
+    def _cost(self, urls: Iterator[str]) -> float:
+        before = self.client.cpu.seconds()
+        self.client.get(next(urls))
+        after = self.client.cpu.seconds()
+        if before is None or after is None:
+            raise MachineStarved(
+                f"{INCONCLUSIVE_PREFIX}: the answer's processes changed while they were measured; "
+                "the exercise is graded again."
+            )
+        return after - before
+
+    def measure(self, rounds: int) -> float:
+        """The median growth over ``rounds``, in CPU seconds of the answer."""
+        differences = []
+        for round_number in range(rounds):
+            if round_number % 2:
+                far = self._cost(self.far)
+                near = self._cost(self.near)
+            else:
+                near = self._cost(self.near)
+                far = self._cost(self.far)
+            differences.append(far - near)
+        return statistics.median(differences)

@@ -130,7 +130,11 @@ def _evidence(request: pytest.FixtureRequest) -> Evidence:
 @pytest.fixture(scope="session")
 def learner_client(request: pytest.FixtureRequest) -> Iterator[AnswerClient]:
     evidence = _evidence(request)
-    client = AnswerClient(str(evidence.answer.socket_path), evidence.report)
+    client = AnswerClient(
+        str(evidence.answer.socket_path),
+        evidence.report,
+        socket_inode=evidence.answer.socket_inode,
+    )
     yield client
     client.close()
 
@@ -192,7 +196,9 @@ class _StartedByChecks:
         """A client for ``answer`` once it serves; None if it did not start in time."""
         if not answer.wait_until_serving(ANOTHER_START_TIMEOUT_SECONDS):
             return None
-        client = AnswerClient(str(answer.socket_path), answer.report)
+        client = AnswerClient(
+            str(answer.socket_path), answer.report, socket_inode=answer.socket_inode
+        )
         self.clients.append(client)
         return client
 
