@@ -1,6 +1,7 @@
 import time
 
 from autograder.engine.checkkit import body_of, expect_status, require, rule, show
+from autograder.engine.starvation import INCONCLUSIVE_PREFIX, MachineStarved
 
 PRICE_SECONDS = 1.0  # how long the partner's terms say a price is good
 
@@ -105,12 +106,13 @@ def test_the_cache_is_bounded(learner_client, learner_services):
         took = time.monotonic() - started
         if took < PRICE_SECONDS:
             break
-    require(
-        took < PRICE_SECONDS,
-        f"{FILL_TRIES} tries to ask for {FILL_PRICES} prices within a second (while the first "
-        f"was still good) took {took:.1f} s each time; this machine is too busy to tell whether "
-        "the cache is bounded. Run the check again when it is quieter.",
-    )
+    if took >= PRICE_SECONDS:  # nobody's failure: grading decides it again (starvation)
+        raise MachineStarved(
+            f"{INCONCLUSIVE_PREFIX}: {FILL_TRIES} tries to ask for {FILL_PRICES} prices within "
+            f"a second (while the first was still good) took {took:.1f} s each time; this "
+            "machine was too busy to tell whether the cache is bounded. The exercise is graded "
+            "again; nothing needs to change in your answer for that."
+        )
     wrong = [
         timed.response
         for n, timed in enumerate(filled)
