@@ -25,7 +25,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import random
+import secrets
+import threading
 import time
+import zlib
 from collections.abc import AsyncIterator, Iterator, Sequence
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
@@ -42,13 +46,64 @@ from workbook.host.protocol import PROBE_PATH, REQUEST_ID_HEADER
 
 REQUEST_TIMEOUT_SECONDS = 10.0
 LIFESPAN_TIMEOUT_SECONDS = 10.0
-BASE_URL = "http://testserver"
+# Nothing may set the checks' requests apart from a real client's: an answer that recognised
+# them could apply its fix only under test (a rate limit for requests that look like the
+# checks'). So the host is one of several a deployed app answers to, drawn per run (the same
+# for the reference, whose bodies and links are compared), and each request takes the next
+# user agent and encodings real clients send, in an order shuffled per run: any few requests
+# in a row carry several fingerprints.
+HOSTS = ("localhost:8000", "127.0.0.1:8000", "api.internal", "shop.example.com", "10.0.0.7:8080")
+BASE_URL = f"http://{secrets.choice(HOSTS)}"
+USER_AGENTS = (
+    "curl/8.5.0",
+    "python-requests/2.32.3",
+    f"python-httpx/{httpx.__version__}",
+    "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
+)
+# Only encodings zlib inflates (with a cap: ``_Inflating``); identity as often as any other.
+ACCEPT_ENCODINGS = ("gzip, deflate", "identity", "deflate, gzip")
+INFLATES = {"gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
 # The exercises' answers are a few KB (the largest, lesson 06's unpaginated shelf, ~120 KB).
 MAX_BODY_BYTES = 1024 * 1024
 # A body that trickles in a byte at a time never trips the read timeout; this bounds it whole.
 MAX_BODY_SECONDS = 2 * REQUEST_TIMEOUT_SECONDS
-# Sent with every request: the checks read bodies as the app sends them, never inflated.
-IDENTITY_ONLY = {"Accept-Encoding": "identity"}
+
+
+def _fingerprints() -> Iterator[dict[str, str]]:
+    combinations = [
+        {"User-Agent": agent, "Accept-Encoding": encodings}
+        for agent in USER_AGENTS
+        for encodings in ACCEPT_ENCODINGS
+    ]
+    random.SystemRandom().shuffle(combinations)
+    return itertools.cycle(combinations)
+
+
+_FINGERPRINTS = _fingerprints()
+_FINGERPRINTS_LOCK = threading.Lock()
+
+
+def next_fingerprint() -> dict[str, str]:
+    """The headers a real client would send, the next in this run's rotation."""
+    with _FINGERPRINTS_LOCK:
+        return dict(next(_FINGERPRINTS))
+
+
+# The clients' own default for both headers: each request's hook puts the next fingerprint in
+# its place (a header a check sets itself stays as the check set it).
+UNSET = "set-per-request"
+FINGERPRINTED = {"User-Agent": UNSET, "Accept-Encoding": UNSET}
+
+
+def fingerprint(request: httpx.Request) -> None:
+    """httpx's request hook: the next fingerprint where the check left the headers unset."""
+    for name, value in next_fingerprint().items():
+        if request.headers.get(name) == UNSET:
+            request.headers[name] = value
+
+
+async def fingerprint_async(request: httpx.Request) -> None:
+    fingerprint(request)
 
 
 class CheckTimeout(Exception):
@@ -73,18 +128,29 @@ def _label(request: httpx.Request) -> str:
     return f"{request.method} {path if len(path) <= 80 else path[:79] + '…'}"
 
 
-def _refuse_encoded(response: httpx.Response, request: httpx.Request) -> None:
+def _inflation_for(response: httpx.Response, request: httpx.Request) -> int | None:
+    """zlib's window bits for the body's encoding (None: sent as is), or ``AnswerRefused``
+    where the body is encoded in a way the request did not ask for, or is too large."""
     encoding = response.headers.get("content-encoding", "").strip().lower()
-    if encoding not in ("", "identity"):
+    asked = request.headers.get("accept-encoding", "identity")
+    accepted = {part.split(";")[0].strip().lower() for part in asked.split(",")}
+    if encoding not in ("", "identity") and (encoding not in accepted or encoding not in INFLATES):
         raise AnswerRefused(
             f"{_label(request)} answered with `Content-Encoding: {encoding}`, though the "
-            "request said `Accept-Encoding: identity`. A server compresses only for a client "
-            "that asks for it (GZipMiddleware does so on its own); remove whatever compresses "
+            f"request said `Accept-Encoding: {asked}`. A server compresses only in a way the "
+            "client asks for (GZipMiddleware does so on its own); remove whatever compresses "
             "every response."
         )
     announced = response.headers.get("content-length", "")
     if announced.isdigit() and int(announced) > MAX_BODY_BYTES:
         raise _too_large(request)
+    if encoding in ("", "identity"):
+        return None
+    # Inflated here, with a cap, never by httpx (which inflates whatever arrives, unbounded).
+    del response.headers["content-encoding"]
+    if "content-length" in response.headers:
+        del response.headers["content-length"]
+    return INFLATES[encoding]
 
 
 def _too_large(request: httpx.Request) -> AnswerRefused:
@@ -103,12 +169,14 @@ def _too_slow(request: httpx.Request) -> AnswerRefused:
 
 
 class _BoundedBody:
-    """Counts what arrives and stops at the first byte past the cap or the deadline."""
+    """Counts what arrives and stops at the first byte past the cap or the deadline; inflates
+    a compressed body as it arrives, and stops at the first inflated byte past the cap."""
 
-    def __init__(self, request: httpx.Request) -> None:
+    def __init__(self, request: httpx.Request, wbits: int | None) -> None:
         self.request = request
-        self.received = 0
+        self.received = self.inflated = 0
         self.deadline = time.monotonic() + MAX_BODY_SECONDS
+        self.inflater = zlib.decompressobj(wbits) if wbits is not None else None
 
     def count(self, chunk: bytes) -> bytes:
         self.received += len(chunk)
@@ -116,12 +184,25 @@ class _BoundedBody:
             raise _too_large(self.request)
         if time.monotonic() > self.deadline:
             raise _too_slow(self.request)
-        return chunk
+        if self.inflater is None:
+            return chunk
+        try:  # never more than one byte past the cap, whatever the ratio
+            out = self.inflater.decompress(chunk, MAX_BODY_BYTES + 1 - self.inflated)
+        except zlib.error as error:
+            raise AnswerRefused(
+                f"{_label(self.request)} sent a compressed body that does not inflate ({error})."
+            ) from None
+        self.inflated += len(out)
+        if self.inflated > MAX_BODY_BYTES or self.inflater.unconsumed_tail:
+            raise _too_large(self.request)
+        return out
 
 
 class _BoundedSyncStream(httpx.SyncByteStream):
-    def __init__(self, inner: httpx.SyncByteStream, request: httpx.Request) -> None:
-        self._inner, self._bound = inner, _BoundedBody(request)
+    def __init__(
+        self, inner: httpx.SyncByteStream, request: httpx.Request, wbits: int | None
+    ) -> None:
+        self._inner, self._bound = inner, _BoundedBody(request, wbits)
 
     def __iter__(self) -> Iterator[bytes]:
         for chunk in self._inner:
@@ -132,8 +213,10 @@ class _BoundedSyncStream(httpx.SyncByteStream):
 
 
 class _BoundedAsyncStream(httpx.AsyncByteStream):
-    def __init__(self, inner: httpx.AsyncByteStream, request: httpx.Request) -> None:
-        self._inner, self._bound = inner, _BoundedBody(request)
+    def __init__(
+        self, inner: httpx.AsyncByteStream, request: httpx.Request, wbits: int | None
+    ) -> None:
+        self._inner, self._bound = inner, _BoundedBody(request, wbits)
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         async for chunk in self._inner:
@@ -144,7 +227,7 @@ class _BoundedAsyncStream(httpx.AsyncByteStream):
 
 
 class BoundedTransport(httpx.BaseTransport):
-    """httpx's transport with every answer's body capped and compressed ones refused.
+    """httpx's transport with every answer's body capped, and inflated here with a cap.
 
     A transport, not a check after ``client.request``: httpx reads (and inflates) the whole
     body before it returns, so a bound has to sit below the client, on the raw bytes.
@@ -156,12 +239,12 @@ class BoundedTransport(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         response = self._inner.handle_request(request)
         try:
-            _refuse_encoded(response, request)
+            wbits = _inflation_for(response, request)
         except AnswerRefused:
             response.close()
             raise
         assert isinstance(response.stream, httpx.SyncByteStream)
-        response.stream = _BoundedSyncStream(response.stream, request)
+        response.stream = _BoundedSyncStream(response.stream, request, wbits)
         return response
 
     def close(self) -> None:
@@ -177,12 +260,12 @@ class BoundedAsyncTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         response = await self._inner.handle_async_request(request)
         try:
-            _refuse_encoded(response, request)
+            wbits = _inflation_for(response, request)
         except AnswerRefused:
             await response.aclose()
             raise
         assert isinstance(response.stream, httpx.AsyncByteStream)
-        response.stream = _BoundedAsyncStream(response.stream, request)
+        response.stream = _BoundedAsyncStream(response.stream, request, wbits)
         return response
 
     async def aclose(self) -> None:
@@ -218,7 +301,8 @@ class AnswerClient:
             # verify=False: plain HTTP on a Unix socket; it only spares loading CA certificates.
             transport=BoundedTransport(httpx.HTTPTransport(uds=socket_path, verify=False)),
             base_url=BASE_URL,
-            headers=IDENTITY_ONLY,
+            headers=FINGERPRINTED,
+            event_hooks={"request": [fingerprint]},
             timeout=httpx.Timeout(self.timeout, connect=5.0),
         )
 
@@ -315,7 +399,11 @@ class AnswerClient:
             httpx.AsyncHTTPTransport(uds=self.socket_path, verify=False)
         )
         async with httpx.AsyncClient(
-            transport=transport, base_url=BASE_URL, headers=IDENTITY_ONLY, timeout=self.timeout
+            transport=transport,
+            base_url=BASE_URL,
+            headers=FINGERPRINTED,
+            event_hooks={"request": [fingerprint_async]},
+            timeout=self.timeout,
         ) as client:
             yield client
 
