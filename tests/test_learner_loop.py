@@ -314,6 +314,11 @@ def test_check_all_checks_every_exercise_with_points(shell, capsys):
     assert f"✔ {SLEEP.id}" in out and "Total:" in out
     others = len(LOADED.exercises_of(SLEEP.lesson)) - 1
     assert out.count("no answer found") == others
+    # Part two, 12: it ends with the next exercise not passed yet.
+    following = LOADED.exercises_of(SLEEP.lesson)[1]
+    assert out.rstrip().splitlines()[-1] == (
+        f"Next: {following.id}, {following.title} (lesson {following.lesson})."
+    )
 
 
 def test_check_all_on_the_command_line_reads_the_workspace(tmp_path, monkeypatch):
@@ -327,7 +332,7 @@ def test_check_all_on_the_command_line_reads_the_workspace(tmp_path, monkeypatch
     assert finished.returncode == 1
 
 
-def test_serve_runs_the_learners_app_with_its_swagger_page(shell):
+def test_serve_runs_the_learners_app_with_its_swagger_page(shell, capsys):
     assert shell.run_cell(exercise_cell_source(SLEEP, SLEEP.reference_source())).success
     outcome = shell.run_cell(f'url = serve("{SLEEP.id}")')
     assert outcome.success, outcome.error_in_exec
@@ -337,10 +342,19 @@ def test_serve_runs_the_learners_app_with_its_swagger_page(shell):
         docs = httpx.get(f"{url}/__workbook__/docs")
         assert "swagger-ui-bundle.js" in docs.text
         assert httpx.get(f"{url}/__workbook__/swagger/swagger-ui-bundle.js").status_code == 200
+        # Part two, 12: serve() as a cell's last line leaves no Out[n] repeating the address.
+        assert shell.display_formatter.format(url) == ({}, {})
+        assert isinstance(url, str) and url.startswith("http://127.0.0.1:")
     finally:
+        capsys.readouterr()
         shell.run_cell("stop_serving()")
+    assert capsys.readouterr().out.strip() == f"Stopped {SLEEP.id}'s app ({url})."
     with pytest.raises(httpx.HTTPError):
         httpx.get(f"{url}/reports/3", timeout=2)
+    shell.run_cell("stop_serving()")
+    assert capsys.readouterr().out.strip() == "No app is being served: nothing to stop."
+    shell.run_cell(f'stop_serving("{SLEEP.id}")')
+    assert "is not being served" in capsys.readouterr().out
 
 
 # --- part two, 1. every output the workbook writes validates as a notebook ---------------------

@@ -44,12 +44,23 @@ def next_step(exercise_id: str, summary: object) -> str:
     return f"{finished}Next: {upcoming.id}, {upcoming.title} (lesson {upcoming.lesson})."
 
 
+def next_unpassed() -> str:
+    """The line that ends ``check-all``: the first exercise not passed yet, in lesson order."""
+    from autograder.learner.progress_store import summarize
+
+    upcoming = summarize().next_pending()
+    if upcoming is None:
+        return "Every exercise of the workbook is done. Well done!"
+    return f"Next: {upcoming.id}, {upcoming.title} (lesson {upcoming.lesson})."
+
+
 @dataclass
 class AllChecked:
     """Every exercise checked at once, with points (``check-all``, ``check_all()``)."""
 
     results: list[ExerciseResult] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # exercises with no answer to check
+    next_step: str = ""  # the last line: what to do next (next_unpassed)
 
     @property
     def points(self) -> tuple[int, int]:
@@ -79,6 +90,8 @@ class AllChecked:
             lines.append(f"  · {exercise_id:<28} 0/{points} pt  no answer found")
         earned, possible = self.points
         lines.append(f"Total: {earned}/{possible} points")
+        if self.next_step:
+            lines.append(self.next_step)
         return "\n".join(lines)
 
     def to_json(self) -> dict[str, object]:
@@ -120,4 +133,8 @@ def check_notebooks(lesson_id: str | None = None) -> AllChecked:
             except Exception:  # progress is a bonus; the check is done either way
                 pass
             summary.results.append(result)
+    try:
+        summary.next_step = next_unpassed()
+    except Exception:  # the results stand without the line that points on
+        pass
     return summary

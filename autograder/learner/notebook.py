@@ -62,11 +62,27 @@ class NotebookSession:
 SESSION = NotebookSession()
 
 
+ERROR_WIDTH = 88  # columns: JupyterLab's error box breaks a longer line inside its words
+
+
 class _OneLineError(Exception):
-    """An error whose message says it all: IPython shows this line instead of a traceback."""
+    """An error whose message says it all: IPython shows it instead of a traceback.
+
+    JupyterLab's output boxes break a line too long for them anywhere (CSS ``word-break:
+    break-all``), mid-word; the message is wrapped at spaces to ``ERROR_WIDTH`` columns instead,
+    still one entry of the traceback (the error's own text, what nbgrader shows, is unchanged).
+    """
 
     def _render_traceback_(self) -> list[str]:
-        return [f"{type(self).__name__}: {self}"]
+        import textwrap
+
+        text = f"{type(self).__name__}: {self}"
+        return [
+            "\n".join(
+                textwrap.fill(line, ERROR_WIDTH, break_long_words=False, break_on_hyphens=False)
+                for line in text.splitlines() or [""]
+            )
+        ]
 
 
 class ExerciseNotRun(_OneLineError):
@@ -283,7 +299,17 @@ def check_all(lesson: str | None = None) -> None:
         if fresh:
             _record(result)
         summary.results.append(result)
+    summary.next_step = _next_unpassed()
     display({"text/plain": summary.render_text(), ALL_RESULTS_MIME: summary.to_json()}, raw=True)
+
+
+def _next_unpassed() -> str:
+    from autograder.learner.checking import next_unpassed
+
+    try:
+        return next_unpassed()
+    except Exception:  # the results stand without the line that points on
+        return ""
 
 
 def _this_lesson() -> str | None:
@@ -424,6 +450,17 @@ def hint(exercise_id: str, *, reveal: bool = False) -> None:
 # --- your app, live -------------------------------------------------------------------------
 
 
+class ServedAddress(str):
+    """``serve()``'s answer: the app's address, as a ``str``, that a cell does not echo.
+
+    ``serve("id")`` as a cell's last line would otherwise repeat the address as ``Out[n]``
+    under the lines that already show it; ``print(url)`` and every use as a string still work.
+    """
+
+    def _ipython_display_(self) -> None:
+        return None
+
+
 def serve(exercise_id: str, *, port: int = 0) -> str:
     """Run the exercise's app on http://127.0.0.1:PORT and show its Swagger page here.
 
@@ -441,7 +478,7 @@ def serve(exercise_id: str, *, port: int = 0) -> str:
 
     exercise = _exercise(exercise_id)
     source, note = _source_to_check(exercise.id)
-    stop_serving(exercise.id)
+    _stop_served(exercise.id)
     listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listening.bind(("127.0.0.1", port))
@@ -463,7 +500,7 @@ def serve(exercise_id: str, *, port: int = 0) -> str:
     lines.append(f'stop_serving("{exercise.id}") stops it.')
     display({"text/plain": "\n".join(lines)}, raw=True)
     display(IFrame(docs, width="100%", height=520))
-    return answer.url
+    return ServedAddress(answer.url)
 
 
 def _watch_for_the_kernels_end(listening_inode: int) -> Any:
@@ -485,14 +522,30 @@ def _watch_for_the_kernels_end(listening_inode: int) -> Any:
 
 
 def stop_serving(exercise_id: str | None = None) -> None:
-    """Stop an app ``serve`` started (every one, without an id)."""
+    """Stop an app ``serve`` started (every one, without an id); say what was stopped."""
+    from IPython.display import display
+
+    stopped = _stop_served(exercise_id)
+    if stopped:
+        lines = [f"Stopped {served_id}'s app ({url})." for served_id, url in stopped]
+    elif exercise_id:
+        lines = [f"{_exercise(exercise_id).id}'s app is not being served: nothing to stop."]
+    else:
+        lines = ["No app is being served: nothing to stop."]
+    display({"text/plain": "\n".join(lines)}, raw=True)
+
+
+def _stop_served(exercise_id: str | None = None) -> list[tuple[str, str]]:
+    """Stop what ``serve`` started (for ``exercise_id``, or all); (exercise, address) stopped."""
     import subprocess
 
+    stopped = []
     ids = [exercise_id] if exercise_id else list(SESSION.served)
     for served_id in ids:
         answer = SESSION.served.pop(served_id, None)
         if answer is not None:
             answer.stop(grace=1.0)
+            stopped.append((served_id, str(answer.url)))
         watchdog = SESSION.watchdogs.pop(served_id, None)
         if watchdog is not None:
             with contextlib.suppress(OSError):  # "stopped": it leaves without acting
@@ -500,6 +553,7 @@ def stop_serving(exercise_id: str | None = None) -> None:
                 watchdog.stdin.close()
             with contextlib.suppress(subprocess.TimeoutExpired):
                 watchdog.wait(5)
+    return stopped
 
 
 # --- reset and reveal ----------------------------------------------------------------------
