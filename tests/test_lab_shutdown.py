@@ -204,9 +204,14 @@ def _stopped_by_ctrl_c(running: RunningLab, within: float) -> Iterator[dict[str,
 
 @contextlib.contextmanager
 def _killed_on_failure(running: RunningLab) -> Iterator[None]:
+    """Kill the lab and all it started if the test fails before its Ctrl+C (a server that
+    ignores SIGTERM would outlive the lab's own SIGKILL)."""
     try:
         yield
     except BaseException:
+        with contextlib.suppress(psutil.Error):
+            for process in psutil.Process(running.process.pid).children(recursive=True):
+                process.kill()
         running.process.kill()
         raise
 
