@@ -49,15 +49,23 @@ def test_products_are_found(learner_client):
 def test_a_request_does_not_redo_the_app_work(learner_client):
     """a lookup of any SKU costs no more than a lookup: the catalogue is not parsed per request"""
     for kinds, samples in ((REPEATED, LOOKUP_SAMPLES), (NEW_KEYS, NEW_KEY_SAMPLES)):
-        (lookups,), (parse,) = cost.costs_by_kind(
-            [learner_client], kinds, samples, yardsticks=[parse_and_index]
+        in_cpu_time = cost.cpu_costs_by_kind(
+            learner_client, kinds, samples, yardsticks=[parse_and_index]
         )
+        if in_cpu_time is not None:  # what the answer ran, beside what parsing costs here
+            lookups, (parse,) = in_cpu_time
+            unit, measured = " of CPU time", "read from the kernel; the least"
+        else:
+            (lookups,), (parse,) = cost.costs_by_kind(
+                [learner_client], kinds, samples, yardsticks=[parse_and_index]
+            )
+            unit, measured = "", "timed by the checks; the fastest"
         for kind, lookup in lookups.items():
             require(
                 lookup <= PARSE_SHARE * parse,
-                f"GET /products/... for {kind} takes {lookup * 1000:.1f} ms; parsing and "
-                f"indexing the whole catalogue takes {parse * 1000:.1f} ms on this machine "
-                f"(timed by the checks; the fastest of {samples} each, in turns, each new SKU "
+                f"GET /products/... for {kind} takes {lookup * 1000:.1f} ms{unit}; parsing and "
+                f"indexing the whole catalogue takes {parse * 1000:.1f} ms{unit} on this machine "
+                f"({measured} of {samples} each, each new SKU "
                 "asked for the first time). A lookup costing more than half of that does work "
                 "again on every request (parsing, indexing or validating the catalogue, for "
                 "every new SKU or every miss) that the app could do once.",

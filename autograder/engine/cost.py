@@ -18,6 +18,7 @@ noisy the measurement was.
 from __future__ import annotations
 
 import statistics
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -163,3 +164,41 @@ class CpuGrowth:
                 far = self._cost(self.far)
             differences.append(far - near)
         return statistics.median(differences)
+
+
+def cpu_costs_by_kind(
+    client: Any,
+    kinds: UrlStreams,
+    samples: int,
+    yardsticks: Sequence[Callable[[], object]] = (),
+) -> tuple[dict[str, float], list[float]] | None:
+    """The least CPU time a GET of each kind of URL cost the answer (read from the kernel), and
+    the least CPU time of each yardstick in this thread, over ``samples`` each; None where the
+    kernel shows the checks no CPU clock of the answer (``costs_by_kind`` times it then).
+
+    Neither counts waiting for a CPU, so a busy machine moves neither: the yardstick is work
+    done here (``time.thread_time``), a request what the answer's processes ran for it.
+    """
+    if client.cpu.seconds() is None:
+        return None
+    streams = {kind: stream() for kind, stream in kinds.items()}
+    for urls in streams.values():  # first-call costs, unmeasured
+        client.get(next(urls))
+    least = dict.fromkeys(streams, float("inf"))
+    least_yardsticks = [float("inf")] * len(yardsticks)
+    for _ in range(samples):
+        for kind, urls in streams.items():
+            before = client.cpu.seconds()
+            client.get(next(urls))
+            after = client.cpu.seconds()
+            if before is None or after is None:
+                raise MachineStarved(
+                    f"{INCONCLUSIVE_PREFIX}: the answer's processes changed while they were "
+                    "measured; the exercise is graded again."
+                )
+            least[kind] = min(least[kind], after - before)
+        for index, yardstick in enumerate(yardsticks):
+            started = time.thread_time()
+            yardstick()
+            least_yardsticks[index] = min(least_yardsticks[index], time.thread_time() - started)
+    return least, least_yardsticks

@@ -63,13 +63,20 @@ def test_a_sku_is_bounded_as_before(learner_client, reference_client):
 def test_every_kind_of_key_costs_what_the_reference_pays(start_learner_app, start_reference_app):
     """fresh, unknown, repeated SKUs, and SKUs far into the catalogue, cost the reference's"""
     mine_app, theirs = start_learner_app(), start_reference_app()
-    (mine, reference), _ = cost.costs_by_kind([mine_app.client, theirs], KINDS, COST_SAMPLES)
+    mine_cpu = cost.cpu_costs_by_kind(mine_app.client, KINDS, COST_SAMPLES)
+    their_cpu = cost.cpu_costs_by_kind(theirs, KINDS, COST_SAMPLES) if mine_cpu else None
+    if mine_cpu is not None and their_cpu is not None:  # what each app ran: load does not enter
+        (mine, _), (reference, _) = mine_cpu, their_cpu
+        unit, measured = " of CPU time", "read from the kernel; the least"
+    else:
+        (mine, reference), _ = cost.costs_by_kind([mine_app.client, theirs], KINDS, COST_SAMPLES)
+        unit, measured = "", "the fastest"
     for kind in KINDS:
         require(
             mine[kind] <= TIMES_THE_REFERENCE * reference[kind] + SLACK_SECONDS,
-            f"GET /products/... for {kind} takes your app {mine[kind] * 1000:.1f} ms, the "
-            f"reference {reference[kind] * 1000:.1f} ms (the fastest of {COST_SAMPLES} each, in "
-            "turns, every fresh SKU asked for the first time). Work done again for a key not "
+            f"GET /products/... for {kind} takes your app {mine[kind] * 1000:.1f} ms{unit}, the "
+            f"reference {reference[kind] * 1000:.1f} ms ({measured} of {COST_SAMPLES} each, "
+            "every fresh SKU asked for the first time). Work done again for a key not "
             "seen before (parsing per key, then caching it) or for a key that is not there is "
             "work per request: index everything once.",
         )
