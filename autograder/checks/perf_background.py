@@ -81,3 +81,61 @@ def test_signups_answer_the_member(learner_client):
         422,
         "POST /signups with a bad address",
     )
+
+
+POOL_BURST = 4
+
+
+def _opened_by_a_burst(learner_client, services, tag):
+    """Connections the mail provider saw opened while ``POOL_BURST`` signups at once had their
+    mails sent, counted once every mail has been answered; None if a mail never came."""
+    mailer = services.observed["mailer"]
+    emails = {f"{tag}{n}@example.org" for n in range(POOL_BURST)}
+    before = mailer.connections
+    timed, _ = learner_client.concurrently(
+        [("POST", "/signups", {"json": {"email": email}}) for email in sorted(emails)]
+    )
+    for answer in timed:
+        expect_status(answer.response, 201, "POST /signups")
+    deadline = time.monotonic() + MAIL_WAIT_SECONDS
+    while True:
+        done = {m.to for m in list(services.mails) if m.to in emails and m.finished is not None}
+        if done == emails:
+            break
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.02)
+    time.sleep(0.05)  # the provider's answers reach the client, which keeps the connections
+    return mailer.connections - before
+
+
+@rule(
+    "prod-4",
+    hint=(
+        "Open the mail provider's client once, in the lifespan, and hand it to every request "
+        "and its background task: its pool keeps the connections between mails. A client "
+        "opened per request (a `yield` dependency) or per mail connects anew every time."
+    ),
+)
+def test_mails_reuse_the_providers_connections(learner_client, learner_services):
+    """later signups send their mails over the connections earlier mails opened"""
+    unsent = (
+        f"{POOL_BURST} signups at once, and not every welcome mail had been sent within "
+        f"{MAIL_WAIT_SECONDS:.0f} s."
+    )
+    require(_opened_by_a_burst(learner_client, learner_services, "pool-warm") is not None, unsent)
+    # A pool reuses at least one of the connections the first burst left open; a client per
+    # request or per mail connects once per mail, every time (twice in a row, to be sure).
+    for attempt in range(2):
+        opened = _opened_by_a_burst(learner_client, learner_services, f"pool-{attempt}")
+        require(opened is not None, unsent)
+        if opened < POOL_BURST:
+            return
+        time.sleep(0.1)
+    require(
+        False,
+        f"{POOL_BURST} signups at once, after {POOL_BURST} others whose mails had all been "
+        f"sent: the mail provider saw {opened} new connections, one per mail, twice in a row "
+        "(a connection and TLS handshake each). The app opens a new HTTP client per request or "
+        "per mail; open one in the lifespan and share it, so its pool keeps the connections.",
+    )

@@ -97,18 +97,30 @@ def test_scores_are_right(learner_client, learner_services):
     "mandate-3",
     hint=(
         "Each start-up opens the registry's client its shut-down closes: one made at import "
-        "and closed by the lifespan is gone for every later start."
+        "and closed by the lifespan is gone for every later start. The model belongs to its "
+        "run too: keep it on what the lifespan yields, not in a module global."
     ),
 )
 def test_a_restarted_app_still_scores(start_learner_app, learner_services):
-    """started and stopped once after a score, then started again, the app still scores"""
+    """started and stopped once after a score, then started again, the app loads and scores"""
     scored = {"method": "POST", "url": "/sentiment", "json": {"text": "good"}}
+    before = _downloads(learner_services)
     app = start_learner_app(lifespan_cycles={"count": 1, "requests": [[scored]]})
+    served = _downloads(learner_services)  # the earlier run is over: its download is counted
     response = app.client.post("/sentiment", json={"text": "good tea"})
+    downloaded = _downloads(learner_services) - served
     app.stop()
     expected = {"score": learner_services.data.sentiment_of("good tea")}
     require(
         body_of(response) == expected,
         f"After one start and stop of the app, POST /sentiment answered {show(response)}; "
         f"the model scores it {expected['score']}.",
+    )
+    require(
+        downloaded >= 1,
+        f"After one start and stop of the app (which downloaded the model "
+        f"{served - before} time(s)), the restarted app scored without downloading it: it "
+        "used the model the earlier run had loaded, kept at module level past that run's "
+        "shut-down. Each run loads its own (a new deploy of the model, or a test with its own "
+        "registry, would never be seen): keep the model on what the lifespan yields.",
     )
