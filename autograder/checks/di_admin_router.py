@@ -116,3 +116,37 @@ def test_the_role_follows_the_current_member(start_learner_app, learner_source):
     for (choice, who), expected in zip(choices.items(), (200, 403), strict=True):
         response = app.client.get("/admin/members", headers={MEMBER_CHOICE: choice})
         expect_status(response, expected, f"GET /admin/members as {who['name']} (overridden)")
+
+
+LINUS = 3  # a member the sequence promotes and demotes again
+
+
+@rule(
+    "security-4",
+    hint=(
+        "Read the caller's role from the database on every request (`current_member` loads "
+        "the row): a set of librarians kept from an earlier request misses every promotion "
+        "and keeps every demoted librarian in."
+    ),
+)
+def test_a_promotion_and_a_demotion_count_at_once(learner_client, learner_database):
+    """a member promoted by a librarian gets in on the next request, and is out once demoted"""
+    ada, linus = learner_database.headers_for(ADA), learner_database.headers_for(LINUS)
+    done = []
+    for role, expected in (("librarian", 200), ("member", 403)):
+        change = learner_client.patch(f"/admin/members/{LINUS}", headers=ada, json={"role": role})
+        require(
+            change.is_success,
+            f"PATCH /admin/members/{LINUS} with role {role!r}, as Ada (a librarian), answered "
+            f"{show(change)}; expected success.",
+        )
+        done.append(f"Ada made Linus a {role}")
+        response = learner_client.get("/admin/members", headers=linus)
+        require(
+            response.status_code == expected,
+            f"{'; then '.join(done)}; then GET /admin/members as Linus answered "
+            f"{show(response)}, expected {expected}: the app decided with a list of librarians "
+            "it had kept from before the change. Who may act is the caller's role as the "
+            "database holds it now: check `member.role` of the member `current_member` loads "
+            "for this request, never a set filled once.",
+        )

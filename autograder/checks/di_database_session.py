@@ -1,3 +1,10 @@
+import ctypes
+import ctypes.util
+import os
+import struct
+import time
+from pathlib import Path
+
 from autograder.engine import source_rules
 from autograder.engine.checkkit import (
     body_of,
@@ -8,6 +15,7 @@ from autograder.engine.checkkit import (
     show,
 )
 from autograder.engine.sessions import sessions_never_closed
+from autograder.engine.starvation import MachineStarved
 
 PUBLIC = "SELECT id, title, author FROM books WHERE shelf = 'public' ORDER BY id"
 
@@ -129,4 +137,97 @@ def test_each_session_is_closed_after_its_request(learner_source):
         "checked out of the pool until the garbage collector finds it, and SQLAlchemy can only "
         "drop it then (with a warning), not hand it back. FastAPI runs a dependency's code "
         "after `yield` once the response is sent: yield the session inside `async with`.",
+    )
+
+
+# The kernel's account of the database file (inotify(7)): every open(2) and close(2) of it, by
+# any process, whatever namespace or sandbox it runs in (the watch is on the inode). SQLite
+# opens the file once per connection, so opens are connections made and closes connections
+# ended: evidence from outside the app, which the app cannot word. The kernel merges an event
+# into an identical one not yet read, so the events are read after every response.
+IN_CLOSE_WRITE, IN_CLOSE_NOWRITE, IN_OPEN = 0x8, 0x10, 0x20
+IN_Q_OVERFLOW, IN_DONT_FOLLOW = 0x4000, 0x02000000
+IN_NONBLOCK, IN_CLOEXEC = os.O_NONBLOCK, os.O_CLOEXEC
+EVENT = struct.Struct("iIII")  # wd, mask, cookie, len (then len bytes of name)
+CONNECTION_REQUESTS = 20
+LEFT_OPEN_AT_MOST = 6  # a pool keeps one or two; a session or engine per request left 12 to 16
+AFTER_EACH_SECONDS = 0.05  # waited only after a request that opened a connection
+SETTLE_SECONDS = 0.5  # for the sessions of the last responses to be closed after them
+
+
+class FileOpens:
+    """Opens and closes of one file, counted by the kernel since the watch began."""
+
+    def __init__(self, path: Path) -> None:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        self.fd = libc.inotify_init1(IN_NONBLOCK | IN_CLOEXEC)
+        if self.fd < 0:
+            raise MachineStarved(
+                f"the kernel gave no inotify watch ({os.strerror(ctypes.get_errno())})"
+            )
+        mask = IN_OPEN | IN_CLOSE_WRITE | IN_CLOSE_NOWRITE | IN_DONT_FOLLOW
+        if libc.inotify_add_watch(self.fd, os.fsencode(path), mask) < 0:
+            error = ctypes.get_errno()
+            os.close(self.fd)
+            raise MachineStarved(f"the kernel gave no inotify watch ({os.strerror(error)})")
+        self.opened = self.closed = 0
+
+    def read(self) -> None:
+        while True:
+            try:
+                data = os.read(self.fd, 64 * 1024)
+            except BlockingIOError:
+                return
+            at = 0
+            while at + EVENT.size <= len(data):
+                _, mask, _, name_length = EVENT.unpack_from(data, at)
+                at += EVENT.size + name_length
+                if mask & IN_Q_OVERFLOW:
+                    raise MachineStarved("the kernel dropped events of the database file")
+                self.opened += bool(mask & IN_OPEN)
+                self.closed += bool(mask & (IN_CLOSE_WRITE | IN_CLOSE_NOWRITE))
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+
+@rule(
+    "di-1",
+    hint=(
+        "One engine for the app (made once, as `engine_for` is), and each request's session "
+        "closed when the request is done: `async with AsyncSession(engine) as session: yield "
+        "session`. A bare `yield session` never gives its connection back; an engine made per "
+        "request is a pool nobody ever closes."
+    ),
+)
+def test_requests_leave_no_connection_open(learner_client, learner_database):
+    """twenty requests, one after another, leave no connection to the database open"""
+    watch = FileOpens(learner_database.real_path or learner_database.path)
+    try:
+        for n in range(CONNECTION_REQUESTS):
+            before = watch.opened - watch.closed
+            learner_client.get(f"/books/{n % 4 + 1}" if n % 2 else "/books")
+            watch.read()
+            # A session is closed just after its response is sent: its close read before the
+            # next request opens anything, or the kernel may merge it with the next close.
+            deadline = time.monotonic() + AFTER_EACH_SECONDS
+            while watch.opened - watch.closed > before and time.monotonic() < deadline:
+                time.sleep(0.002)
+                watch.read()
+        deadline = time.monotonic() + SETTLE_SECONDS
+        while watch.opened - watch.closed > 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+            watch.read()
+    finally:
+        watch.close()
+    left = watch.opened - watch.closed
+    require(
+        left <= LEFT_OPEN_AT_MOST,
+        f"{CONNECTION_REQUESTS} requests, one after another, opened {watch.opened} "
+        f"connections to the database file and closed {watch.closed}: {left} are still open "
+        "after the responses were sent. Either each request's session is "
+        "never closed (a bare `yield session`: its connection stays checked out until the "
+        "garbage collector drops it), or each request builds an engine of its own (its pool "
+        "keeps the connection, and nothing ever disposes of it). Make the engine once for the "
+        "app and yield each session inside `async with`, which closes it after the response.",
     )
