@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import random
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import nbformat
@@ -54,8 +54,11 @@ def submit(course: Path, student: str, assignment: str, notebook: NotebookNode |
     return path
 
 
-def synthetic_class(course: Path, students: int, *, seed: int = 7) -> dict[tuple[str, str], int]:
-    """``students`` students, each submitting every lesson with a random mix of solved answers.
+def synthetic_class(
+    course: Path, students: int, *, seed: int = 7, lessons: Iterable[str] | None = None
+) -> dict[tuple[str, str], int]:
+    """``students`` students, each submitting every lesson (or those of ``lessons``) with a
+    random mix of solved answers.
 
     Every answer carries a comment naming its student, as real answers differ, so no two
     submissions share a graded answer. Returns the expected score of each (student, lesson).
@@ -66,6 +69,8 @@ def synthetic_class(course: Path, students: int, *, seed: int = 7) -> dict[tuple
     for number in range(1, students + 1):
         student = f"student-{number:03d}"
         for lesson in loaded.lessons:
+            if lessons is not None and lesson.id not in lessons:
+                continue
             answers = {}
             score = 0
             for exercise in loaded.exercises_of(lesson.id):
