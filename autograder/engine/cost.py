@@ -122,6 +122,19 @@ class PairedGrowth:
         return [statistics.median(each) for each in differences]
 
 
+def cpu_of_request(client: Any, url: str) -> float:
+    """The CPU seconds the answer's processes ran while answering GET ``url``."""
+    before = client.cpu.seconds()
+    client.get(url)
+    after = client.cpu.seconds()
+    if before is None or after is None:
+        raise MachineStarved(
+            f"{INCONCLUSIVE_PREFIX}: the answer's processes changed while they were measured; "
+            "the exercise is graded again."
+        )
+    return after - before
+
+
 class CpuGrowth:
     """How much more CPU a ``far`` URL costs the answer than a ``near`` one, read from the kernel
     (``answer_cpu``): what its processes ran while answering, whatever else the machine did.
@@ -142,15 +155,7 @@ class CpuGrowth:
             self._cost(self.far)
 
     def _cost(self, urls: Iterator[str]) -> float:
-        before = self.client.cpu.seconds()
-        self.client.get(next(urls))
-        after = self.client.cpu.seconds()
-        if before is None or after is None:
-            raise MachineStarved(
-                f"{INCONCLUSIVE_PREFIX}: the answer's processes changed while they were measured; "
-                "the exercise is graded again."
-            )
-        return after - before
+        return cpu_of_request(self.client, next(urls))
 
     def measure(self, rounds: int) -> float:
         """The median growth over ``rounds``, in CPU seconds of the answer."""
@@ -188,15 +193,7 @@ def cpu_costs_by_kind(
     least_yardsticks = [float("inf")] * len(yardsticks)
     for _ in range(samples):
         for kind, urls in streams.items():
-            before = client.cpu.seconds()
-            client.get(next(urls))
-            after = client.cpu.seconds()
-            if before is None or after is None:
-                raise MachineStarved(
-                    f"{INCONCLUSIVE_PREFIX}: the answer's processes changed while they were "
-                    "measured; the exercise is graded again."
-                )
-            least[kind] = min(least[kind], after - before)
+            least[kind] = min(least[kind], cpu_of_request(client, next(urls)))
         for index, yardstick in enumerate(yardsticks):
             started = time.thread_time()
             yardstick()

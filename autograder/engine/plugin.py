@@ -36,7 +36,7 @@ from autograder.engine.clients import (
 )
 from autograder.engine.results import CheckResult
 from autograder.engine.starvation import HINT as STARVED_HINT
-from autograder.engine.starvation import MachineStarved
+from autograder.engine.starvation import INCONCLUSIVE_PREFIX, MachineStarved
 from workbook.databases import SHELVES, DatabaseReplaced, LibraryDatabase, create_library
 from workbook.upstreams import FakeServices, trusted_services_like
 
@@ -92,7 +92,11 @@ class CheckPlugin:
         error = _first_leaf(call.excinfo.value)
         if isinstance(error, MachineStarved):
             # Nobody's fault, and no verdict: the row is decided again (see starvation.py).
-            row.status, row.message, row.hint = "error", str(error), STARVED_HINT
+            # Marked as such whatever the check wrote: grading finds undecided rows by it.
+            message = str(error)
+            if not message.startswith(INCONCLUSIVE_PREFIX):
+                message = f"{INCONCLUSIVE_PREFIX}: {message}"
+            row.status, row.message, row.hint = "error", message, STARVED_HINT
             return row
         if isinstance(error, LEARNER_FAULTS):
             row.message = str(error)
