@@ -84,3 +84,32 @@ def test_retry_after_says_when(learner_client):
     """refused six seconds after five searches: told four seconds, and answered then"""
     steps = [*burst(0.0, "a", WINDOW_LIMIT), (6.0, "a", False), (0.0, "a", True), (0.0, "a", True)]
     judge(play(learner_client, steps))
+
+
+@rule(
+    "mandate-8",
+    hint=(
+        "Make the limiter (and its storage) in the lifespan and yield it: each run of the app "
+        "starts counting afresh. Counters at module level outlive the run."
+    ),
+)
+def test_a_restarted_app_counts_afresh(start_learner_app):
+    """a client that used its searches, then a restart: its first search answers"""
+    search = {
+        "method": "GET",
+        "url": "/search",
+        "params": {"q": "engine"},
+        "headers": {"X-Api-Key": "restarted"},
+    }
+    app = start_learner_app(lifespan_cycles={"count": 1, "requests": [[search] * (LIMIT + 1)]})
+    try:
+        first = _search(app.client, "restarted")
+    finally:
+        app.stop()
+    require(
+        first.status_code == 200,
+        f"Client restarted used its {LIMIT} searches (and was refused a sixth), the app was "
+        f"stopped and started again, and the restarted app answered that client's first search "
+        f"{show(first)}: its counters outlived the run, kept at module level. Each run of the "
+        "app counts afresh: make the limiter and its storage in the lifespan and yield them.",
+    )

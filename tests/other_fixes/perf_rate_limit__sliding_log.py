@@ -1,7 +1,9 @@
 import math
 import time
 from collections import defaultdict, deque
-from typing import Annotated
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, TypedDict
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, status
 from pydantic import BaseModel
@@ -19,14 +21,22 @@ class Results(BaseModel):
 
 WINDOW_SECONDS = 10.0
 SEARCHES = 5
-answered: defaultdict[str, deque[float]] = defaultdict(deque)
+
+
+class State(TypedDict):
+    answered: defaultdict[str, deque[float]]
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[State]:
+    yield {"answered": defaultdict(deque)}  # each run of the app counts afresh
 
 
 def limited(request: Request, x_api_key: Annotated[str, Header()] = "") -> None:
     """A sliding log: the times of each client's answered searches in the last ten seconds."""
     client = x_api_key or (request.client.host if request.client else "anonymous")
     now = time.time()
-    recent = answered[client]
+    recent = request.state.answered[client]
     while recent and now - recent[0] >= WINDOW_SECONDS:
         recent.popleft()
     if len(recent) >= SEARCHES:
@@ -38,7 +48,7 @@ def limited(request: Request, x_api_key: Annotated[str, Header()] = "") -> None:
     recent.append(now)
 
 
-app = FastAPI(title="Public search")
+app = FastAPI(title="Public search", lifespan=lifespan)
 
 
 @app.get("/search", dependencies=[Depends(limited)])

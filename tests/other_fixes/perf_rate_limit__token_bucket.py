@@ -1,7 +1,9 @@
 import math
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, TypedDict
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, status
 from pydantic import BaseModel
@@ -27,7 +29,13 @@ class Bucket:
     updated: float
 
 
-buckets: dict[str, Bucket] = {}
+class State(TypedDict):
+    buckets: dict[str, Bucket]
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[State]:
+    yield {"buckets": {}}  # each run of the app starts with full buckets
 
 
 def limited(
@@ -36,7 +44,7 @@ def limited(
     """A token bucket per client: a search takes a token; tokens come back at a steady rate."""
     client = api_key or (request.client.host if request.client else "anonymous")
     now = time.monotonic()
-    bucket = buckets.setdefault(client, Bucket(CAPACITY, now))
+    bucket = request.state.buckets.setdefault(client, Bucket(CAPACITY, now))
     bucket.tokens = min(CAPACITY, bucket.tokens + (now - bucket.updated) * REFILL_PER_SECOND)
     bucket.updated = now
     if bucket.tokens < 1:
@@ -49,7 +57,7 @@ def limited(
     bucket.tokens -= 1
 
 
-app = FastAPI(title="Public search")
+app = FastAPI(title="Public search", lifespan=lifespan)
 
 
 @app.get("/search", dependencies=[Depends(limited)])
