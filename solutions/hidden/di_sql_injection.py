@@ -7,7 +7,8 @@ from autograder.engine.checkkit import ask_both, brief, require, rule, same_answ
 from autograder.engine.proptest import examples
 
 # Pieces of SQL an attacker strings together; % and _ are left out (they are LIKE wildcards,
-# which a correct answer may or may not escape) and so is the backslash.
+# which a correct answer may or may not escape: the lesson says so, and a bound value that
+# keeps them leaks no row) and so is the backslash.
 PIECES = [
     "'", '"', " OR ", "1'='1", "--", ";", "/*", "*/", " UNION SELECT ", "shelf", "staff",
     " id, title, author FROM books", "DROP TABLE books", ")", "(", "engine", "E", " ",
