@@ -228,6 +228,29 @@ def test_a_starved_check_becomes_an_inconclusive_error_row_with_no_blame():
     assert "not a failure" in row.message and row.hint == starvation.HINT
 
 
+def test_a_starved_row_is_found_by_grading_whatever_its_check_wrote():
+    # A check that raises MachineStarved with words of its own (no prefix) is still undecided:
+    # grading finds such rows by the prefix, so without it the row would count as an error.
+    plugin = CheckPlugin.__new__(CheckPlugin)
+    plugin.evidence = SimpleNamespace(
+        exercise=SimpleNamespace(hidden_checks_path=None),
+        registry=SimpleNamespace(catalog={"perf-1": "do the work once"}),
+    )
+    marker = SimpleNamespace(kwargs={"item": "perf-1", "hint": "index once"})
+    item = SimpleNamespace(
+        get_closest_marker=lambda name: marker, name="test_y", path=None, function=None
+    )
+    try:
+        raise MachineStarved("no inotify watch could be had on this machine")
+    except MachineStarved:
+        call = SimpleNamespace(excinfo=pytest.ExceptionInfo.from_current(), when="call")
+    row = plugin._row(item, call)
+    assert row.status == "error"
+    assert row.message.startswith(starvation.INCONCLUSIVE_PREFIX)
+    assert row.message.endswith("no inotify watch could be had on this machine")
+    assert starvation.inconclusive_rows([row]) == [row]
+
+
 def _result(status: str) -> ExerciseResult:
     message = starvation.describe(0.1, 0.13, 4) if status == "error" else ""
     row = CheckResult("burst", "async-1", "", status, message=message)  # type: ignore[arg-type]
