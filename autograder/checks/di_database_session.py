@@ -1,9 +1,4 @@
-import ctypes
-import ctypes.util
-import os
-import struct
 import time
-from pathlib import Path
 
 from autograder.engine import source_rules
 from autograder.engine.checkkit import (
@@ -14,8 +9,8 @@ from autograder.engine.checkkit import (
     rule,
     show,
 )
+from autograder.engine.file_opens import FileOpens
 from autograder.engine.sessions import sessions_never_closed
-from autograder.engine.starvation import MachineStarved
 
 PUBLIC = "SELECT id, title, author FROM books WHERE shelf = 'public' ORDER BY id"
 
@@ -140,55 +135,11 @@ def test_each_session_is_closed_after_its_request(learner_source):
     )
 
 
-# The kernel's account of the database file (inotify(7)): every open(2) and close(2) of it, by
-# any process, whatever namespace or sandbox it runs in (the watch is on the inode). SQLite
-# opens the file once per connection, so opens are connections made and closes connections
-# ended: evidence from outside the app, which the app cannot word. The kernel merges an event
-# into an identical one not yet read, so the events are read after every response.
-IN_CLOSE_WRITE, IN_CLOSE_NOWRITE, IN_OPEN = 0x8, 0x10, 0x20
-IN_Q_OVERFLOW, IN_DONT_FOLLOW = 0x4000, 0x02000000
-IN_NONBLOCK, IN_CLOEXEC = os.O_NONBLOCK, os.O_CLOEXEC
-EVENT = struct.Struct("iIII")  # wd, mask, cookie, len (then len bytes of name)
+# Connections counted by the kernel through the database file (autograder.engine.file_opens).
 CONNECTION_REQUESTS = 20
 LEFT_OPEN_AT_MOST = 6  # a pool keeps one or two; a session or engine per request left 12 to 16
 AFTER_EACH_SECONDS = 0.05  # waited only after a request that opened a connection
 SETTLE_SECONDS = 0.5  # for the sessions of the last responses to be closed after them
-
-
-class FileOpens:
-    """Opens and closes of one file, counted by the kernel since the watch began."""
-
-    def __init__(self, path: Path) -> None:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        self.fd = libc.inotify_init1(IN_NONBLOCK | IN_CLOEXEC)
-        if self.fd < 0:
-            raise MachineStarved(
-                f"the kernel gave no inotify watch ({os.strerror(ctypes.get_errno())})"
-            )
-        mask = IN_OPEN | IN_CLOSE_WRITE | IN_CLOSE_NOWRITE | IN_DONT_FOLLOW
-        if libc.inotify_add_watch(self.fd, os.fsencode(path), mask) < 0:
-            error = ctypes.get_errno()
-            os.close(self.fd)
-            raise MachineStarved(f"the kernel gave no inotify watch ({os.strerror(error)})")
-        self.opened = self.closed = 0
-
-    def read(self) -> None:
-        while True:
-            try:
-                data = os.read(self.fd, 64 * 1024)
-            except BlockingIOError:
-                return
-            at = 0
-            while at + EVENT.size <= len(data):
-                _, mask, _, name_length = EVENT.unpack_from(data, at)
-                at += EVENT.size + name_length
-                if mask & IN_Q_OVERFLOW:
-                    raise MachineStarved("the kernel dropped events of the database file")
-                self.opened += bool(mask & IN_OPEN)
-                self.closed += bool(mask & (IN_CLOSE_WRITE | IN_CLOSE_NOWRITE))
-
-    def close(self) -> None:
-        os.close(self.fd)
 
 
 @rule(
