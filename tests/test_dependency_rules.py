@@ -3,6 +3,9 @@ may), and which dependencies each route reaches."""
 
 import textwrap
 
+import pytest
+
+from autograder.engine.checkkit import CheckFailed, expect_routes_ask_for
 from autograder.engine.source_rules import route_dependencies, sessions_opened_outside_dependencies
 
 HEADER = """
@@ -394,3 +397,23 @@ def test_a_factory_that_is_never_a_dependency_still_opens_sessions_outside_one()
                 return []
     """)
     ] == ["session_dependency"]
+
+
+def test_a_route_asked_for_a_dependency_the_code_lacks_is_told_to_write_it():
+    lacking = textwrap.dedent(
+        """
+        from fastapi import FastAPI
+
+        app = FastAPI()
+
+
+        @app.get("/books")
+        async def list_books() -> list[str]:
+            return []
+        """
+    )
+    with pytest.raises(CheckFailed, match="Your code has no `get_db` yet"):
+        expect_routes_ask_for(lacking, "get_db", [("GET", "/books")])
+    having = lacking.replace("app = FastAPI()", "app = FastAPI()\n\n\nasync def get_db(): ...")
+    with pytest.raises(CheckFailed, match="does not ask for `get_db`"):
+        expect_routes_ask_for(having, "get_db", [("GET", "/books")])

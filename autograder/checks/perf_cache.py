@@ -76,7 +76,10 @@ def test_customers_never_get_each_others_prices(learner_client, learner_services
     asked = {user: learner_services.price_lookups[("MUG-2", user)] for user in ("grace", "linus")}
     require(
         all(1 <= n <= allowed for n in asked.values()),
-        f"Two quotes each for two customers asked the partner {asked} times per customer.",
+        "Two quotes each for two customers asked the pricing partner "
+        + ", ".join(f"{n} time{'s' * (n != 1)} for {user}" for user, n in asked.items())
+        + f"; each customer's price is asked once and kept (at most {allowed} times each, "
+        "one per second the quotes took).",
     )
 
 

@@ -560,6 +560,26 @@ def endpoint_in(source: str, method: str, path: str) -> source_rules.Endpoint | 
 # --- what a route asks for, read from the code -------------------------------------------------
 
 
+def _defines(source: str, name: str) -> bool:
+    """Whether the code binds ``name`` anywhere (a def, a class, an assignment, an import);
+    code that does not parse counts as defining it (the message then stays the general one)."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return True
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            if node.name == name:
+                return True
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and node.id == name:
+            return True
+        elif isinstance(node, ast.alias) and (node.asname or node.name.split(".")[0]) == name:
+            return True
+    return False
+
+
 def expect_routes_ask_for(source: str, dependency: str, routes: Sequence[tuple[str, str]]) -> None:
     """Fail unless each of ``routes`` reaches ``dependency`` through FastAPI's dependencies.
 
@@ -577,6 +597,13 @@ def expect_routes_ask_for(source: str, dependency: str, routes: Sequence[tuple[s
         # the behaviour with the dependency overridden (the rest of the row) decides alone.
         if reading is None or reading.asks_for(dependency) is None:
             continue
+        if not reading.asks_for(dependency) and not _defines(source, dependency):
+            raise CheckFailed(
+                f"Your code has no `{dependency}` yet, so `{method} {path}` cannot ask for it. "
+                f"Write `{dependency}` (the lesson shows it) and ask for it in every route "
+                f"with `Depends`: only then can `app.dependency_overrides[{dependency}]` "
+                "replace it."
+            )
         require(
             reading.asks_for(dependency),
             f"`{method} {path}` does not ask for `{dependency}`: not in its parameters (directly, "
