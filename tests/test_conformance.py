@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
 from autograder.engine.checkkit import CheckFailed
-from autograder.engine.conformance import MAX_DOCUMENT_BYTES, expect_conformance
+from autograder.engine.conformance import MAX_DOCUMENT_BYTES, Finding, expect_conformance
 from autograder.engine.openapi_document import UnsafeDocument, offline_document
 from workbook.contracts import contract_findings, outline
 
@@ -322,3 +322,16 @@ def test_fastapi_documents_pass_unchanged_and_keep_their_findings():
         assert document == served, "the checks changed the document they were given"
     assert contract_findings(tree_app) == []
     assert len(contract_findings(items_app(documented=False))) == 3
+
+
+def test_a_findings_lines_stay_apart_in_its_sentence():
+    finding = Finding(
+        "DELETE /notes/{note_id}",
+        "Undocumented status code",
+        "DELETE /notes/3",
+        "Received: 204\nDocumented: 200, 404, 422",
+    )
+    assert finding.describe() == (
+        "DELETE /notes/{note_id}: Undocumented status code (DELETE /notes/3). "
+        "Received: 204; Documented: 200, 404, 422."
+    )

@@ -57,7 +57,11 @@ class Finding:
     detail: str  # schemathesis' own explanation
 
     def describe(self) -> str:
-        detail = " ".join(self.detail.split())
+        # schemathesis writes "Received: 204\nDocumented: 200, 404": one line each, kept apart.
+        lines = (" ".join(line.split()) for line in self.detail.splitlines())
+        detail = "; ".join(line for line in lines if line)
+        if detail and detail[-1] not in ".!?…":
+            detail += "."
         if len(detail) > DETAIL_CHARACTERS:
             detail = detail[: DETAIL_CHARACTERS - 1] + "…"
         return f"{self.operation}: {self.title} ({self.request}). {detail}"
