@@ -49,6 +49,9 @@ FAILURE_TEXTS = (
     "ASYNC251",
 )
 EXECUTED_PROMPT = re.compile(r"^\[\d+\]:$")
+# The lab serves under a prefix, as a JupyterHub's single-user server does (/user/NAME/).
+LAB_BASE_URL = "/user/learner/"
+SERVED_DOCS_SCREENSHOT = Path("/tmp/served_docs.png")  # serve()'s Swagger page, to look at
 
 
 def _in_ci() -> bool:
@@ -109,6 +112,7 @@ def jupyterlab(tmp_path: Path) -> Iterator[Lab]:
             # A free port is found by the server itself (it tries the next one when one is
             # taken); the port it chose is read back from its runtime file.
             f"--ServerApp.port={_free_port_hint()}",
+            f"--ServerApp.base_url={LAB_BASE_URL}",
             f"--IdentityProvider.token={token}",
             "--LabApp.extension_manager=readonly",
             f"--LabApp.workspaces_dir={tmp_path / 'lab-workspaces'}",
@@ -219,13 +223,30 @@ def test_first_exercise_fails_then_passes_in_jupyterlab(
             _expect_no_error(check_cell)
             _screenshot(page, result, f"{EXERCISE_ID}-passed.png")
 
-            # The learner's own app, live: serve() shows its Swagger page inside JupyterLab.
+            # The learner's own app, live: serve() shows its Swagger page inside JupyterLab,
+            # through the lab's own server (jupyter-server-proxy under the lab's base URL), as
+            # a browser on another machine than the kernel (JupyterHub, Binder) reaches it.
             scratch = _new_cell_below(page, cells, check_index, f'serve("{EXERCISE_ID}")')
             _run_cell(page, scratch, timeout=CHECK_RUN_MS)
             _expect_no_error(scratch)
+            through_lab = re.compile(rf"^{re.escape(LAB_BASE_URL)}proxy/\d+/__workbook__/docs$")
+            expect(scratch.locator("iframe")).to_have_attribute("src", through_lab)
+            expect(scratch.locator(".jp-OutputArea-output").first).to_contain_text(
+                "its Swagger page, directly (http://127.0.0.1:"
+            )
             swagger = scratch.frame_locator("iframe").locator(".swagger-ui")
             expect(swagger.locator(".title")).to_contain_text("OAS 3.1", timeout=CELL_RUN_MS)
             expect(swagger).to_contain_text("/reports/{report_id}")
+            scratch.scroll_into_view_if_needed()
+            page.screenshot(path=SERVED_DOCS_SCREENSHOT)
+            # "Try it out" reaches the app through the prefix too, not the lab's host root.
+            swagger.locator(".opblock-summary").first.click()
+            swagger.get_by_role("button", name="Try it out").click()
+            swagger.locator("input[placeholder='report_id']").fill("7")
+            swagger.get_by_role("button", name="Execute").click()
+            response = swagger.locator(".live-responses-table .response").first
+            expect(response.locator(".response-col_status")).to_have_text("200")
+            expect(response).to_contain_text('"title": "Report 7"')
             _screenshot(page, scratch, f"{EXERCISE_ID}-serve-swagger.png")
 
             # reset() from another cell puts the starter back into the exercise cell itself.

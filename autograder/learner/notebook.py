@@ -466,7 +466,9 @@ def serve(exercise_id: str, *, port: int = 0) -> str:
 
     The code is the exercise cell's, as ``check`` would check it. The app keeps running, in a
     process of its own, until ``stop_serving()``, the next ``serve`` of the same exercise, or
-    the kernel's end. Returns the app's address.
+    the kernel's end. In a notebook of a Jupyter server (JupyterLab, JupyterHub, Binder) the
+    page is shown through the server's ``/proxy/PORT/`` (jupyter-server-proxy), which works
+    wherever the browser is; its direct address is printed too. Returns the app's address.
     """
     import socket
 
@@ -494,13 +496,83 @@ def serve(exercise_id: str, *, port: int = 0) -> str:
         raise UsageError(f"{exercise.id}'s app could not be served: {why}. Run its check for more.")
     SESSION.served[exercise.id] = answer
     SESSION.watchdogs[exercise.id] = _watch_for_the_kernels_end(listening_inode)
-    docs = f"{answer.url}{DOCS_PATH}"
-    lines = [note] if note else []
-    lines.append(f"{exercise.id}'s app runs at {answer.url} (its Swagger page: {docs}).")
-    lines.append(f'stop_serving("{exercise.id}") stops it.')
-    display({"text/plain": "\n".join(lines)}, raw=True)
+    direct_docs = f"{answer.url}{DOCS_PATH}"
+    port = int(str(answer.url).rsplit(":", 1)[1])
+    through_lab, why_direct = _docs_through_the_lab(port, DOCS_PATH)
+    # The browser may be on another machine than the kernel (JupyterHub, Binder): it reaches the
+    # app through the lab's own server, which runs beside the kernel. The direct address is for
+    # a lab on the learner's own machine, and for a browser outside the lab.
+    docs = through_lab or direct_docs
+    links = [("its Swagger page, through this lab", through_lab)] if through_lab else []
+    links.append(("its Swagger page, directly" if through_lab else "its Swagger page", direct_docs))
+    after = [why_direct] if why_direct else []
+    after.append(f"Code in this kernel reaches the app at {answer.url}.")
+    after.append(f'stop_serving("{exercise.id}") stops it.')
+    before = [note] if note else []
+    served = f"{exercise.id}'s app is served: "
+    plain = [*before, served + "; ".join(f"{label}: {href}" for label, href in links), *after]
+    listed = "; ".join(
+        f'<a href="{html.escape(href)}" target="_blank" rel="noopener">{html.escape(label)}</a>'
+        f" (<code>{html.escape(href)}</code>)"
+        for label, href in links
+    )
+    shown = [*map(html.escape, before), html.escape(served) + listed, *map(html.escape, after)]
+    display({"text/plain": "\n".join(plain), "text/html": "<br>".join(shown)}, raw=True)
     display(IFrame(docs, width="100%", height=520))
+    # The app's own address, not the lab's path to it: code in the kernel (httpx.get(url), a
+    # test client) runs on the app's machine and needs no lab login, where the lab's path is for
+    # the browser only.
     return ServedAddress(answer.url)
+
+
+def _docs_through_the_lab(port: int, docs_path: str) -> tuple[str | None, str]:
+    """The app's page at ``docs_path`` through the lab's server (jupyter-server-proxy); why not.
+
+    A path on the lab's own host, ``{base_url}proxy/{port}{docs_path}``, so that the browser
+    reaches it wherever the kernel runs. ``(None, why)`` when this kernel runs under no Jupyter
+    server (a console, VS Code, nbclient), or under one without the proxy (``why`` says so).
+
+    The server is the kernel's parent: jupyter_client hands every kernel it starts its pid as
+    ``JPY_PARENT_PID``, and each server writes its ``base_url`` to ``jpserver-<pid>.json`` in
+    the runtime folder. A hub's single-user server is one too; ``JUPYTERHUB_SERVICE_PREFIX``
+    (the hub's path to it) stands in where that file cannot be read.
+    """
+    import json
+    import urllib.error
+    import urllib.request
+
+    info: dict[str, Any] = {}
+    parent = os.environ.get("JPY_PARENT_PID", "")
+    if parent.isdigit():
+        with contextlib.suppress(ImportError, OSError, ValueError):
+            from jupyter_core.paths import jupyter_runtime_dir
+
+            path = Path(jupyter_runtime_dir()) / f"jpserver-{parent}.json"
+            info = json.loads(path.read_text(encoding="utf-8"))
+    base_url = info.get("base_url") or os.environ.get("JUPYTERHUB_SERVICE_PREFIX")
+    if not base_url:
+        return None, ""
+    base_url = base_url if base_url.endswith("/") else f"{base_url}/"
+    through_lab = f"{base_url}proxy/{port}{docs_path}"
+    server_url = str(info.get("url") or "")
+    if server_url.startswith("http"):
+        # A server without jupyter-server-proxy answers 404 for every /proxy/ path; with it, the
+        # page (its token given) or a login step. Any other trouble: take the proxy as there.
+        token = str(info.get("token") or "")
+        probe = f"{server_url.rstrip('/')}/proxy/{port}{docs_path}"
+        try:
+            request = urllib.request.Request(probe + (f"?token={token}" if token else ""))
+            urllib.request.urlopen(request, timeout=3).close()
+        except urllib.error.HTTPError as error:
+            if error.code == 404:
+                return None, (
+                    "(This lab's server has no jupyter-server-proxy, so a browser on another "
+                    "machine cannot reach the app: `pip install jupyter-server-proxy` where the "
+                    "server runs, then restart it.)"
+                )
+        except OSError:
+            pass
+    return through_lab, ""
 
 
 def _watch_for_the_kernels_end(listening_inode: int) -> Any:

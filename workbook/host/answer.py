@@ -365,22 +365,67 @@ class HostedApp:
 
 
 async def _serve_docs(scope: dict[str, Any], send: Any) -> None:
-    """The app's Swagger page, with Swagger UI from the fastapi-offline package's files."""
-    from importlib.resources import files
+    """The app's Swagger page, with Swagger UI from the fastapi-offline package's files.
 
-    from fastapi.openapi.docs import get_swagger_ui_html
+    Every address the page uses is relative to the page, so it works wherever the app is
+    reached: at its own address, or behind a path prefix such as the lab's ``/proxy/PORT/``
+    (jupyter-server-proxy, as ``serve()`` shows it on JupyterHub or Binder).
+    """
+    import json
+    import posixpath
+    from importlib.resources import files
 
     static = Path(str(files("fastapi_offline") / "static"))
 
     if scope["path"] == DOCS_PATH:
-        page = get_swagger_ui_html(
-            openapi_url="/openapi.json",
-            title="Your app",
-            swagger_js_url=f"{SWAGGER_ASSETS}swagger-ui-bundle.js",
-            swagger_css_url=f"{SWAGGER_ASSETS}swagger-ui.css",
-            swagger_favicon_url=f"{SWAGGER_ASSETS}favicon.png",
-        )
-        body, kind = page.body, b"text/html; charset=utf-8"
+        folder = posixpath.dirname(DOCS_PATH)  # what the page's relative addresses start from
+        to_root = posixpath.relpath("/", folder) + "/"  # "../": the app's root
+        assets = posixpath.relpath(SWAGGER_ASSETS, folder) + "/"  # "swagger/"
+        # Swagger UI sends "Try it out" to the document's servers, by default the host's root:
+        # behind a prefix that is not the app, so the page names the app's root as its server.
+        # A document that fails to load is handed to Swagger UI by its address: it says why.
+        page = f"""<!DOCTYPE html>
+<html>
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link type="text/css" rel="stylesheet" href="{assets}swagger-ui.css">
+<link rel="shortcut icon" href="{assets}favicon.png">
+<title>Your app</title>
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="{assets}swagger-ui-bundle.js"></script>
+<script>
+const root = new URL({json.dumps(to_root)}, location.href);
+const documentUrl = new URL("openapi.json", root).href;
+function show(source) {{
+  window.ui = SwaggerUIBundle({{
+    ...source,
+    dom_id: "#swagger-ui",
+    layout: "BaseLayout",
+    deepLinking: true,
+    showExtensions: true,
+    showCommonExtensions: true,
+    presets: [SwaggerUIBundle.presets.apis, SwaggerUIBundle.SwaggerUIStandalonePreset],
+  }});
+}}
+fetch(documentUrl)
+  .then((answer) => (answer.ok ? answer.json() : Promise.reject(answer.status)))
+  .then(
+    (spec) => {{
+      if (root.pathname !== "/" && !spec.servers) {{
+        spec.servers = [{{ url: root.href.replace(/\\/$/, "") }}];
+      }}
+      show({{ spec }});
+    }},
+    () => show({{ url: documentUrl }}),
+  );
+</script>
+</body>
+</html>
+"""
+        body, kind = page.encode(), b"text/html; charset=utf-8"
     else:
         name = scope["path"].removeprefix(SWAGGER_ASSETS)
         path = static / name
