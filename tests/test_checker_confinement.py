@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import json
 import os
+import select
+import signal
 import socket
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from pathlib import Path
@@ -25,6 +29,7 @@ from autograder.classroom.checker import (
 )
 from autograder.classroom.checker_confinement import confine_checker
 from autograder.engine.results import ExerciseResult
+from autograder.engine.runner import run_checks
 from tests.conftest import in_ci
 
 
@@ -36,6 +41,39 @@ def root() -> None:
     if in_ci():
         pytest.fail("CI grades as root; the checker's confinement cannot be tested here")
     pytest.skip("the checker's confinement needs root (see test_without_root_...)")
+
+
+CHILD_SECONDS = 120.0  # a check of one exercise takes seconds; only a hang reaches this
+
+
+def read_until_the_child_ends(reader: int, pid: int, seconds: float) -> bytes:
+    """What the child wrote, read while it runs (so a long answer never fills the pipe), until
+    it ends; not until end of file, which a process the child started may hold off for ever.
+    A child still running after ``seconds`` is killed and the test fails, saying so."""
+    chunks, deadline = [], time.monotonic() + seconds
+    try:
+        while True:
+            ready, _, _ = select.select([reader], [], [], 0.2)
+            if ready:
+                chunk = os.read(reader, 1 << 16)
+                if not chunk:  # every writer gone: the child has ended
+                    os.waitpid(pid, 0)
+                    return b"".join(chunks)
+                chunks.append(chunk)
+                continue
+            ended, _ = os.waitpid(pid, os.WNOHANG)
+            if ended:
+                os.set_blocking(reader, False)
+                with contextlib.suppress(BlockingIOError):
+                    while chunk := os.read(reader, 1 << 16):
+                        chunks.append(chunk)
+                return b"".join(chunks)
+            if time.monotonic() > deadline:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                pytest.fail(f"the forked child did not finish within {seconds:.0f} s")
+    finally:
+        os.close(reader)
 
 
 def in_fresh_child(probe: Callable[[], dict[str, Any]]) -> dict[str, Any]:
@@ -51,9 +89,7 @@ def in_fresh_child(probe: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         os.write(writer, json.dumps(found).encode())
         os._exit(0)
     os.close(writer)
-    with os.fdopen(reader, "rb") as channel:
-        data = channel.read()
-    os.waitpid(pid, 0)
+    data = read_until_the_child_ends(reader, pid, CHILD_SECONDS)
     found = json.loads(data)
     assert "error" not in found, found["error"]
     return found
@@ -249,3 +285,15 @@ def test_checks_that_ran_unconfined_say_so_in_the_result(layout):
     result = ExerciseResult.from_json(payload)
     assert result.passed
     assert any("without a confinement of their own" in note for note in result.notes)
+
+
+def test_checks_run_in_a_child_forked_after_checks_ran_in_its_parent():
+    # The parent's checks thread exists after its first run; a forked child has no such thread
+    # and must make its own, or its checks wait for ever (grading forks its checkers).
+    exercise = registry.load().exercise("pydantic-modern-types")
+    assert run_checks(exercise.id, exercise.reference_source()).passed
+
+    def probe() -> dict[str, Any]:
+        return {"passed": run_checks(exercise.id, exercise.reference_source()).passed}
+
+    assert in_fresh_child(probe) == {"passed": True}

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import secrets
 import sys
 import threading
@@ -80,6 +81,18 @@ _run_lock = threading.Lock()
 def _pytest_thread() -> ThreadPoolExecutor:
     """One long-lived worker thread, created on first use: it keeps warm checks warm."""
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="workbook-checks")
+
+
+def _after_fork_in_child() -> None:
+    """A forked process has only the thread that forked: the parent's checks thread is not
+    there, though its executor still counts it, so work handed to it would wait for ever.
+    The child makes its own thread and lock on first use."""
+    global _run_lock  # noqa: PLW0603 (the one lock of this process, made anew in the child)
+    _pytest_thread.cache_clear()
+    _run_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 @dataclass
