@@ -127,6 +127,12 @@ def _explore(client: Any, operation: Any, findings: dict, max_examples: int) -> 
     def send(case: Any) -> None:
         sent = case.as_transport_kwargs(base_url=BASE_URL)
         request = {key: value for key, value in sent.items() if key in SENT_KEYS}
+        # Only the headers the operation takes, and the body's type: schemathesis adds its own
+        # User-Agent, Accept-Encoding and a test-case id, by which an answer could tell the
+        # checks' requests apart; the checks' client sends its per-run rotation instead.
+        own = {name.lower() for name in (case.headers or {})} | {"content-type"}
+        headers = {k: v for k, v in (request.get("headers") or {}).items() if k.lower() in own}
+        request["headers"] = headers
         if sent.get("cookies"):
             # As a header: httpx deprecates cookies given per request.
             cookie = "; ".join(f"{name}={value}" for name, value in sent["cookies"].items())
