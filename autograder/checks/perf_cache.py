@@ -1,4 +1,5 @@
 import time
+from urllib.parse import quote
 
 from autograder.engine.checkkit import body_of, expect_status, require, rule, show
 from autograder.engine.starvation import INCONCLUSIVE_PREFIX, MachineStarved
@@ -200,48 +201,76 @@ def test_prices_expire(learner_client, learner_services):
     )
 
 
-def _joined_pairs(services):
-    """Three questions whose customer and product, joined into one string, run together:
-    ("ab", "C-n") is ("a", "bC-n") user first and ("b", "C-na") product first. The first n
-    whose three prices all differ (this run's prices), so a shared key shows."""
+# A learner joins the customer and the product with one of these (or with nothing); "/"
+# cannot be in a product's path segment, so it is left out.
+SEPARATORS = ("", ":", "|", "-", "_", ",", ";", " ", "#", ".", "@")
+
+
+def _joined_pairs(services, sep):
+    """Three questions whose customer and product, joined by ``sep``, run together:
+    ("a{sep}b", "C-n") is ("a", "b{sep}C-n") user first and ("b", "C-n{sep}a") product first.
+    The first n whose prices differ from the first question's (this run's prices), so a shared
+    key shows; a question the partner itself prices like the first (it joins sku and user with
+    "|") cannot show one, and is left out."""
     for n in range(1, 50):
-        pairs = [("ab", f"C-{n}"), ("a", f"bC-{n}"), ("b", f"C-{n}a")]
-        if len({services.data.price_of(sku, user) for user, sku in pairs}) == len(pairs):
-            return pairs
-    raise AssertionError("no three different prices in 49 tries")  # 1 in 5000 each
+        pairs = [(f"a{sep}b", f"C-{n}"), ("a", f"b{sep}C-{n}"), ("b", f"C-{n}{sep}a")]
+        prices = [services.data.price_of(sku, user) for user, sku in pairs]
+        kept = [
+            pair for pair, price in zip(pairs[1:], prices[1:], strict=True) if price != prices[0]
+        ]
+        if len(kept) == 2 or (sep == "|" and len(kept) == 1):
+            return [pairs[0], *kept]
+    raise AssertionError("no different prices in 49 tries")  # 1 in 5000 each
+
+
+def _quote_request(user, sku):
+    return ("GET", f"/quotes/{quote(sku, safe='')}", {"headers": {"X-User": user}})
 
 
 @rule(
     "mandate-6",
     hint=(
         "Key the cache by the pair `(user, sku)`, a tuple: the customer and the product joined "
-        "into one string run together (`'ab' + 'C-1'` is `'a' + 'bC-1'`)."
+        "into one string run together, whatever joins them (`'a:b' + ':' + 'C-1'` is "
+        "`'a' + ':' + 'b:C-1'`)."
     ),
 )
 def test_keys_keep_customer_and_product_apart(learner_client, learner_services):
     """customers and products whose names run together each get their own price"""
-    pairs = _joined_pairs(learner_services)
-    first_user, first_sku = pairs[0]
-    first = learner_services.data.price_of(first_sku, first_user)
-    for user, sku in pairs:
-        response = learner_client.get(f"/quotes/{sku}", headers={"X-User": user})
-        expected = {"sku": sku, "cents": learner_services.data.price_of(sku, user)}
-        if response.status_code == 200 and body_of(response) == expected:
-            continue
-        joined = response.status_code == 200 and body_of(response) == {"sku": sku, "cents": first}
-        require(
-            not joined,
-            f"GET /quotes/{sku} as {user} answered {response.text[:120]}: the price of "
-            f"{first_sku} for {first_user}, asked just before. The cache key joins the "
-            f"customer and the product into one string, and {first_user!r} with "
-            f"{first_sku!r} gives the same string as {user!r} with {sku!r}: one customer gets "
-            "another's price. Key the cache by the pair (user, sku), a tuple.",
+    # Every separator at once, in rounds: first each one's first question (kept in the cache),
+    # then the questions that share its joined string.
+    pairs = {sep: _joined_pairs(learner_services, sep) for sep in SEPARATORS}
+    for round_ in range(3):
+        asked = [(sep, *pairs[sep][round_]) for sep in SEPARATORS if round_ < len(pairs[sep])]
+        answered, _ = learner_client.concurrently(
+            [_quote_request(user, sku) for _, user, sku in asked]
         )
-        require(
-            False,
-            f"GET /quotes/{sku} as {user} answered {response.status_code} "
-            f"{response.text[:120]}; expected {expected}.",
-        )
+        for (sep, user, sku), timed in zip(asked, answered, strict=True):
+            response = timed.response
+            expected = {"sku": sku, "cents": learner_services.data.price_of(sku, user)}
+            if response.status_code == 200 and body_of(response) == expected:
+                continue
+            first_user, first_sku = pairs[sep][0]
+            first = learner_services.data.price_of(first_sku, first_user)
+            joined = response.status_code == 200 and body_of(response) == {
+                "sku": sku,
+                "cents": first,
+            }
+            require(
+                not joined,
+                f"GET /quotes/{sku} as {user!r} answered {response.text[:120]}: the price of "
+                f"{first_sku!r} for {first_user!r}, asked just before. The cache key joins the "
+                f"customer and the product into one string, and {first_user!r} with "
+                f"{first_sku!r} gives the same string as {user!r} with {sku!r}"
+                + (f" (joined by {sep!r})" if sep else "")
+                + ": one customer gets another's price. Key the cache by the pair (user, sku), "
+                "a tuple.",
+            )
+            require(
+                False,
+                f"GET /quotes/{sku} as {user!r} answered {response.status_code} "
+                f"{response.text[:120]}; expected {expected}.",
+            )
 
 
 @rule(
