@@ -15,7 +15,10 @@ DOMAIN_ERRORS = {
     "BaseException",
 }
 # What the service writes for its logs: none of it may reach a guest.
-INTERNAL_WORDS = ("fraud", "rule R-17", "provider", "rooms_v2", "LONG_STAY_MAX", "overlaps booking")
+INTERNAL_WORDS = (
+    "fraud", "rule R-17", "rule R-09", "expired 2029-11", "provider", "rooms_v2", "LONG_STAY_MAX",
+    "overlaps booking",
+)  # fmt: skip
 
 
 def booking(room_id, check_in, nights=2, card="tok_visa_4242"):
@@ -64,6 +67,25 @@ def test_a_declined_payment_is_a_402_that_reveals_nothing(learner_client):
         402,
         "POST /bookings with a declined card",
         "The payment was declined",
+    )
+
+
+@rule(
+    "api-5",
+    hint=(
+        "Look the status up along `type(error).__mro__`: `CardExpired` is a `PaymentDeclined`, "
+        "so it is a 402 too, with its own public message. A lookup of `type(error)` alone "
+        "misses every subclass."
+    ),
+)
+def test_a_subclass_of_a_mapped_error_is_mapped_too(learner_client):
+    """an expired card (a kind of declined payment) answers 402 with its own public message"""
+    wanted = booking(2, "2030-04-01", card="expired_0003")
+    _expect_error(
+        learner_client.post("/bookings", json=wanted),
+        402,
+        "POST /bookings with an expired card (CardExpired, a subclass of PaymentDeclined)",
+        "The card has expired",
     )
 
 

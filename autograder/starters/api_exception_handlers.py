@@ -27,6 +27,10 @@ class PaymentDeclined(BookingError):
     public = "The payment was declined"
 
 
+class CardExpired(PaymentDeclined):
+    public = "The card has expired"
+
+
 class StayTooLong(BookingError):
     public = "A stay is at most 14 nights"
 
@@ -72,6 +76,8 @@ class BookingService:
             taken = {booking.check_in.toordinal() + n for n in range(booking.nights)}
             if booking.room_id == room.id and nights & taken:
                 raise RoomUnavailable(f"overlaps booking {booking.id} of {booking.card_token}")
+        if wanted.card_token.startswith("expired"):
+            raise CardExpired(f"provider said: card {wanted.card_token} expired 2029-11, rule R-09")
         if wanted.card_token.startswith("declined"):
             raise PaymentDeclined(
                 f"provider said: card {wanted.card_token} refused, fraud score 97, rule R-17"

@@ -14,7 +14,9 @@ bookings = st.fixed_dictionaries(
         "room_id": st.integers(min_value=0, max_value=3),
         "check_in": st.dates().map(lambda d: d.replace(year=2034).isoformat()),
         "nights": st.integers(min_value=0, max_value=20),
-        "card_token": st.sampled_from(["tok_visa_4242", "declined_0002", "tok_mc_5454", "abc"]),
+        "card_token": st.sampled_from(
+            ["tok_visa_4242", "declined_0002", "expired_0003", "tok_mc_5454", "abc"]
+        ),
     }
 )
 
