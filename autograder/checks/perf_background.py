@@ -1,6 +1,7 @@
 import time
 
 from autograder.engine.checkkit import body_of, expect_status, require, rule, show
+from autograder.engine.starvation import INCONCLUSIVE_PREFIX, MachineStarved
 
 MAIL_WAIT_SECONDS = 3.0
 
@@ -138,4 +139,63 @@ def test_mails_reuse_the_providers_connections(learner_client, learner_services)
         f"sent: the mail provider saw {opened} new connections, one per mail, twice in a row "
         "(a connection and TLS handshake each). The app opens a new HTTP client per request or "
         "per mail; open one in the lifespan and share it, so its pool keeps the connections.",
+    )
+
+
+SHUTDOWN_SIGNUPS = 3
+# The answer's server waits 2 s for unfinished requests (and their background tasks) when it
+# stops, then cancels them: a stop that took longer cannot tell a waiting app from another.
+GRACEFUL_SECONDS = 1.5
+
+
+@rule(
+    "mandate-5",
+    hint=(
+        "Hand the mail to `BackgroundTasks`: the server waits for a request's background "
+        "tasks before it shuts down. A task of your own (`asyncio.create_task`) is cut off "
+        "when the app stops, unless the lifespan awaits it before closing the client."
+    ),
+)
+def test_a_stopping_app_still_sends_the_mails(start_learner_app, learner_services):
+    """three signups, then the app stopped at once: every mail is sent before it ends"""
+    emails = [f"stopping{n}@example.org" for n in range(SHUTDOWN_SIGNUPS)]
+    app = start_learner_app()
+    try:
+        timed, _ = app.client.concurrently(
+            [("POST", "/signups", {"json": {"email": email}}) for email in emails]
+        )
+    finally:
+        stopping = time.monotonic()
+        app.stop()  # as a server is stopped on a deploy, right after these answers
+        stopped = time.monotonic()
+    for answer in timed:
+        expect_status(answer.response, 201, "POST /signups")
+    # The app's process has ended: a mail it sent still reaches the provider at once.
+    sent = mails_to(learner_services, set(emails), wait=0.5)
+    # The provider answers 0.2 s after a mail arrives: an app that waits for its mails ends
+    # after every answer; one that does not ends while they are still being sent.
+    cut = [email for email, mail in sent.items() if mail.finished_after(stopped)]
+    missing = [email for email in emails if email not in sent]
+    if (missing or cut) and stopped - stopping > GRACEFUL_SECONDS:
+        raise MachineStarved(
+            f"{INCONCLUSIVE_PREFIX}: the app took {stopped - stopping:.1f} s to stop after "
+            f"{SHUTDOWN_SIGNUPS} signups, longer than a server waits for unfinished work; this "
+            "machine was too busy to tell whether the mails are waited for. The exercise is "
+            "graded again; nothing needs to change in your answer for that."
+        )
+    require(
+        not missing,
+        f"{SHUTDOWN_SIGNUPS} signups answered 201, then the app was stopped at once (as on a "
+        f"deploy): no welcome mail ever reached the provider for {', '.join(missing)}. The "
+        "app stopped without waiting for the mails it had still to send: give them to "
+        "`BackgroundTasks`, which the server waits for before it shuts down.",
+    )
+    require(
+        not cut,
+        f"{SHUTDOWN_SIGNUPS} signups answered 201, then the app was stopped at once (as on a "
+        f"deploy): it had ended while the provider was still sending the mails to "
+        f"{', '.join(cut)}, its requests cut off and their answers never read. The app "
+        "stopped without waiting for its mails: give them to `BackgroundTasks`, which the "
+        "server waits for before it shuts down (or await your own tasks in the lifespan, "
+        "before the client closes).",
     )
