@@ -201,3 +201,53 @@ def test_the_contract_says_a_token_is_needed(learner_contract):
             f"{method} {path} documents no security requirement: generated clients and /docs do "
             "not know to send a token. A security dependency (`HTTPBearer`) declares it.",
         )
+
+
+# The header in which the checks choose, per request, the settings `get_settings`' replacement
+# returns: the app's own library, or another one whose tokens are others.
+LIBRARY_CHOICE = "x-library-choice"
+
+
+@rule(
+    "di-2",
+    hint=(
+        "Look the token up in the request's session every time: whose a token is belongs to "
+        "the database, which can revoke it or be another library's. A dict kept between "
+        "requests answers from what it remembers."
+    ),
+)
+def test_a_token_is_the_database_s_to_vouch_for(start_learner_app):
+    """a token another library issued opens nothing, even after it was used there"""
+    own, other = secrets.token_hex(8), secrets.token_hex(8)
+    choices = {
+        own: {"database_url": "{own_database_url}"},
+        other: {"database_url": "{other_database_url}"},
+    }
+    settings = {"kind": "settings", "class": "Settings", "header": LIBRARY_CHOICE}
+    app = start_learner_app({"get_settings": {**settings, "choices": choices}})
+    libraries = {
+        own: ("its own library", app.database),
+        other: ("another library", app.other_database),
+    }
+
+    def me(library, token_from):
+        headers = {LIBRARY_CHOICE: library, **libraries[token_from][1].headers_for(GRACE)}
+        return app.client.get("/me", headers=headers)
+
+    # Each library's own token first: where the app does not follow the settings it is given
+    # (its engine made from the environment once), this row cannot tell, and says nothing.
+    if me(other, other).status_code != 200 or me(own, own).status_code != 200:
+        return
+    for library, token_from in ((other, own), (own, other)):
+        response = me(library, token_from)
+        where, _ = libraries[library]
+        whose, _ = libraries[token_from]
+        require(
+            response.status_code == 401,
+            f"With `get_settings` overridden per request, GET /me on {where} with Grace's token "
+            f"from {whose} (a token {where} never issued, used just before on {whose}) answered "
+            f"{show(response)}; expected 401. `current_member` remembered whose token it was "
+            "from an earlier request instead of asking the request's session: a token revoked "
+            "in the database, or one another library issued, keeps opening the account. Look "
+            "the token up with the session `get_db` hands in, every request.",
+        )

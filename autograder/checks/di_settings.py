@@ -176,3 +176,55 @@ def test_no_secret_in_what_the_app_printed(learner_client, learner_env_file, lea
             f"The app printed a line with part of LINK_SIGNING_KEY ({leaked[0]!r}…): "
             f"{line[:200]!r}. Logs are read by more people, and kept longer, than keys should be."
         )
+
+
+def _string_constants(source):
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    return [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    ]
+
+
+@rule(
+    "security-2",
+    hint=(
+        "No default for the signing key, not even one made by a `default_factory`: "
+        "`link_signing_key: SecretStr`. Where it is not configured, Settings refuses to build, "
+        "and nothing is signed with a key everyone who has the code knows."
+    ),
+)
+def test_no_link_is_signed_with_a_key_nobody_configured(
+    start_learner_app, learner_env_file, learner_source
+):
+    """with no `.env` (no LINK_SIGNING_KEY anywhere), no link is signed with a key of the code's"""
+    # `_env_file=None`: pydantic-settings reads the environment only, where the key is not.
+    unconfigured = {"kind": "settings", "class": "Settings", "values": {"_env_file": None}}
+    app = start_learner_app({"get_settings": unconfigured})
+    response = app.client.get("/books/2/link")
+    if response.status_code != 200:
+        return  # no link made: the settings refused to build, or the route refused to sign
+    url = body_of(response).get("url", "") if isinstance(body_of(response), dict) else ""
+    configured = f"/files/2?sig={signature(learner_env_file['LINK_SIGNING_KEY'], '/files/2')}"
+    if url == configured:
+        return  # the key came from the configuration after all (loaded into the environment)
+    known = next(
+        (
+            key
+            for key in _string_constants(learner_source)
+            if url == f"/files/2?sig={signature(key, '/files/2')}"
+        ),
+        None,
+    )
+    which = f"the key {known[:4]}… written in the code" if known else "a key nobody configured"
+    fail(
+        "With `get_settings` overridden to `Settings(_env_file=None)` (no `.env`, so "
+        f"LINK_SIGNING_KEY is set nowhere), GET /books/2/link answered {show(response)}: a link "
+        f"signed with {which}. A deployment that forgot its key would hand out links anyone "
+        "with the code can forge, and nothing says so. Give `link_signing_key` no default (a "
+        "`default_factory` is a default too): Settings then refuses to build without it."
+    )

@@ -92,3 +92,43 @@ def test_the_sql_text_is_written_in_the_code(learner_source):
         "guess at the database's grammar that the next value can beat; a bound parameter is "
         "never read as SQL at all.",
     )
+
+
+# A real author, then names that are not exactly theirs: other cases, and LIKE's wildcards.
+AUTHOR_VARIANTS = [
+    "Ada Lovelace",
+    "ada lovelace",
+    "ADA LOVELACE",
+    "Ada%",
+    "Ada_Lovelace",
+    "%",
+    "_%",
+]
+
+
+@rule(
+    "security-5",
+    hint=(
+        "Exactly this author means equal, as the starter's `author = ...` says: "
+        "`BookRow.author == author` (or `author = :author`). `like`/`ilike` read `%` and `_` "
+        "as wildcards, and `ilike` ignores case."
+    ),
+)
+def test_an_author_is_matched_exactly(learner_client, learner_database):
+    """GET /authors/{author}/books lists that author's public books only, spelled exactly"""
+    query = "SELECT id, title, author FROM books WHERE shelf = 'public' AND author = ? ORDER BY id"
+    for author in AUTHOR_VARIANTS:
+        line = f"GET /authors/{author}/books"
+        response = learner_client.get(f"/authors/{quote(author, safe='')}/books")
+        expect_status(response, 200, line)
+        expected = [
+            {"id": i, "title": t, "author": a}
+            for i, t, a in learner_database.rows(query, (author,))
+        ]
+        require(
+            body_of(response) == expected,
+            f"{line} answered {show(response)}; the public books by exactly {author!r} are "
+            f"{expected}. The author is matched as a pattern or without its case (`like`, "
+            "`ilike`), not as this exact name: other spellings and `%`/`_` find books of "
+            "authors never asked for. Compare for equality.",
+        )
