@@ -10,39 +10,17 @@ A handout is the lesson notebook as a learner first opens it, laid out for paper
   leader can print it, hold it back, or hand it out later;
 - each bad/good pair set side by side.
 
-The pair convention (lesson authors): a bad/good pair is an HTML table in the lesson's markdown
-source, with a header row of two cells, the first starting ``Bad:`` and the second ``Good:``,
-then one row holding a fenced code block in each cell::
-
-    <table>
-    <tr><th>Bad: what goes wrong</th><th>Good: what to write instead</th></tr>
-    <tr><td>
-
-    ```py
-    ...the bad code...
-    ```
-
-    </td><td>
-
-    ```py
-    ...the good code...
-    ```
-
-    </td></tr>
-    </table>
-
-Fence the code as ``py``: jupytext would turn a ``python`` fence into a runnable cell and split
-the table. JupyterLab shows such a table as two columns too. Every lesson's "The bad example"
-section holds at least one pair (tests/test_handouts.py says so).
+The pair convention (a ``<table>`` headed ``Bad:`` / ``Good:`` over a ``py`` fence in each
+cell) is described in ``autograder.authoring.pairs``, which reads pairs in the form the
+lessons are written in and in the form the lesson build delivers to JupyterLab. Every
+lesson's "The bad example" section holds at least one pair (tests/test_handouts.py says so).
 
 The PDF is printed by the system's headless Chromium (``autograder.authoring.chromium``).
 """
 
 from __future__ import annotations
 
-import html
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
@@ -50,6 +28,8 @@ from nbformat import NotebookNode
 
 from autograder import registry as registry_module
 from autograder.authoring import lessons
+from autograder.authoring.pairs import BadGoodPair, PairFormatError, split_pairs
+from autograder.authoring.pairs import pairs_in as pairs_in  # for callers of handouts
 from autograder.registry import Lesson, Registry
 
 WORKBOOK_NAME = "FastAPI Purist Workbook"
@@ -69,10 +49,6 @@ EXERCISE_CHARACTERS = 92  # a code block in an exercise's box, which is a little
 HALF_WIDTH_CHARACTERS = 46  # one column of a bad/good pair
 
 
-class PairFormatError(ValueError):
-    """A table announces a bad/good pair (``Bad:`` header) but does not follow the convention."""
-
-
 class LessonNotebookUnavailable(PairFormatError):
     """No notebook to print: the delivered one is missing and jupytext is not there to build it.
 
@@ -81,84 +57,9 @@ class LessonNotebookUnavailable(PairFormatError):
     """
 
 
-@dataclass(frozen=True)
-class PairSide:
-    caption: str  # the header cell's HTML, as the author wrote it
-    language: str
-    code: str
-
-
-@dataclass(frozen=True)
-class BadGoodPair:
-    bad: PairSide
-    good: PairSide
-
-
-_HTML_TABLE = re.compile(
-    r"^<table>[ \t]*\n(?P<inside>.*?)^</table>[ \t]*$", re.DOTALL | re.MULTILINE
-)
-_HEADER_ROW = re.compile(
-    r"\A\s*<tr>\s*<th>(?P<bad>.*?)</th>\s*<th>(?P<good>.*?)</th>\s*</tr>", re.DOTALL
-)
-_CODE_CELL = re.compile(
-    r"<td>\s*```(?P<language>[\w+-]*)[ \t]*\n(?P<code>.*?)\n```\s*</td>", re.DOTALL
-)
-_CODE_ROW = re.compile(r"\A\s*<tr>\s*(?P<cells>.*?)</tr>\s*\Z", re.DOTALL)
-_TAG = re.compile(r"<[^>]+>")
 _HEADING_2 = re.compile(r"^## (?P<title>.+)$", re.MULTILINE)
 
 BAD_EXAMPLE_HEADING = "The bad example"
-
-
-def _plain(caption_html: str) -> str:
-    return html.unescape(_TAG.sub("", caption_html)).strip()
-
-
-def split_pairs(markdown: str) -> list[str | BadGoodPair]:
-    """The markdown cut into its runs of plain markdown and its bad/good pairs, in order."""
-    pieces: list[str | BadGoodPair] = []
-    position = 0
-    for table in _HTML_TABLE.finditer(markdown):
-        pair = _parse_pair(table["inside"])
-        if pair is None:
-            continue
-        pieces.append(markdown[position : table.start()])
-        pieces.append(pair)
-        position = table.end()
-    pieces.append(markdown[position:])
-    return [piece for piece in pieces if not isinstance(piece, str) or piece.strip()]
-
-
-def pairs_in(markdown: str) -> list[BadGoodPair]:
-    return [piece for piece in split_pairs(markdown) if isinstance(piece, BadGoodPair)]
-
-
-def _parse_pair(inside: str) -> BadGoodPair | None:
-    header = _HEADER_ROW.match(inside)
-    if header is None or not _plain(header["bad"]).startswith("Bad:"):
-        return None  # an ordinary table
-    expected = (
-        "a bad/good pair is <table>, a row <tr><th>Bad: ...</th><th>Good: ...</th></tr>, then "
-        "one row <tr><td>```py fence</td><td>```py fence</td></tr> and </table>"
-    )
-    if not _plain(header["good"]).startswith("Good:"):
-        raise PairFormatError(
-            f"the table headed {_plain(header['bad'])!r} needs a second header cell starting "
-            f"'Good:'; {expected}"
-        )
-    code_row = _CODE_ROW.match(inside[header.end() :])
-    cells = list(_CODE_CELL.finditer(code_row["cells"])) if code_row else []
-    leftover = _CODE_CELL.sub("", code_row["cells"]).strip() if code_row else "?"
-    if len(cells) != 2 or leftover:
-        raise PairFormatError(
-            f"the table headed {_plain(header['bad'])!r} must hold exactly two code cells; "
-            f"{expected}"
-        )
-    bad, good = (
-        PairSide(caption=caption.strip(), language=cell["language"] or "py", code=cell["code"])
-        for caption, cell in zip((header["bad"], header["good"]), cells, strict=True)
-    )
-    return BadGoodPair(bad=bad, good=good)
 
 
 def bad_example_section(markdown: str) -> str | None:

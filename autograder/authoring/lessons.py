@@ -7,7 +7,9 @@ authors edit and review plain text). The notebook is derived, never edited by ha
   lesson's done and pending exercises and the whole workbook's, with bars that follow every
   check (``progress()`` in :mod:`autograder.learner.notebook`);
 - each line ``<!-- exercise: ID -->`` becomes a line of facts from the registry (points,
-  items taught), the exercise cell (``%%exercise ID`` and the starter) and its check cell.
+  items taught), the exercise cell (``%%exercise ID`` and the starter) and its check cell;
+- each bad/good pair (``autograder.authoring.pairs``) is rewritten so that JupyterLab shows both
+  columns from the top, with no grey box round the shorter one (``pairs.for_jupyterlab``).
 
 Cells carry ``metadata.workbook`` (``role`` and ``exercise``), which grading and progress read;
 their ids are stable so a rebuild changes nothing unless a source changed.
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from autograder import registry as registry_module
+from autograder.authoring import pairs
 from autograder.registry import Exercise, Lesson, Registry
 
 if TYPE_CHECKING:
@@ -129,7 +132,12 @@ def _expand_markdown(
 
     def flush() -> None:
         if "".join(pending).strip():
-            cells.append(nbformat.v4.new_markdown_cell("\n".join(pending).strip("\n")))
+            markdown = "\n".join(pending).strip("\n")
+            try:
+                markdown = pairs.for_jupyterlab(markdown)
+            except pairs.PairFormatError as error:
+                raise pairs.PairFormatError(f"{lesson.source_path.name}: {error}") from None
+            cells.append(nbformat.v4.new_markdown_cell(markdown))
         pending.clear()
 
     for line in text.splitlines():
