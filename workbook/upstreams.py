@@ -278,7 +278,8 @@ class ServiceData:
 
     def price_of(self, sku: str, user: str) -> int:
         """The partner's price for ``user``: a list price with that customer's own discount."""
-        digest = self._digest("price", f"{sku}|{user}")
+        # The SKU's length first: "a|b" for "c" and "a" for "b|c" are different questions.
+        digest = self._digest("price", f"{len(sku)}:{sku}|{user}")
         return 500 + int.from_bytes(digest[:2]) % 5000
 
     @property
