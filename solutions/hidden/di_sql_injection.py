@@ -41,3 +41,31 @@ def test_hostile_authors_get_the_reference_answer(learner_client, reference_clie
         *ask_both(learner_client, reference_client, "GET", url),
         f"GET /authors/{brief(author)}/books",
     )
+
+
+REAL_AUTHORS = ["Ada Lovelace", "Grace Hopper", "Linus Torvalds", "Martin Davis", "Front Desk"]
+
+
+@st.composite
+def near_names(draw):
+    """A real author's name respelled: some letters in the other case, some made wildcards."""
+    name = draw(st.sampled_from(REAL_AUTHORS))
+    letters = []
+    for letter in name:
+        change = draw(st.sampled_from(["keep", "keep", "keep", "case", "_", "%"]))
+        letters.append(
+            letter if change == "keep" else letter.swapcase() if change == "case" else change
+        )
+    return "".join(letters)
+
+
+@rule("security-5", hint="Exactly this author: equal, in its case, with `%` and `_` as letters.")
+@examples
+@given(author=near_names())
+def test_near_author_names_get_the_reference_answer(learner_client, reference_client, author):
+    """real authors' names, respelled in case or with wildcards, get the reference's answer"""
+    url = f"/authors/{quote(author, safe='')}/books"
+    same_answer(
+        *ask_both(learner_client, reference_client, "GET", url),
+        f"GET /authors/{brief(author)}/books",
+    )
