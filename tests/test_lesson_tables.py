@@ -8,6 +8,7 @@ style JupyterLab's sanitizer keeps. Checked on the committed notebooks' markdown
 tests/test_lessons.py keeps them identical to what the build makes).
 """
 
+import dataclasses
 import re
 
 import nbformat
@@ -19,6 +20,17 @@ from autograder.authoring import pairs
 REGISTRY = registry.load()
 LESSONS = REGISTRY.lessons
 TABLE = re.compile(r"^<table>\n.*?^</table>$", re.DOTALL | re.MULTILINE)
+
+
+def _as_delivered(pair: pairs.BadGoodPair) -> pairs.BadGoodPair:
+    """The authored pair as the notebook carries it: a ``py`` fence becomes ``python``, which
+    JupyterLab colours; captions and code unchanged."""
+
+    def side(one: pairs.PairSide) -> pairs.PairSide:
+        language = pairs.NOTEBOOK_LANGUAGE.get(one.language, one.language)
+        return dataclasses.replace(one, language=language)
+
+    return dataclasses.replace(pair, bad=side(pair.bad), good=side(pair.good))
 
 
 def _pair_tables(markdown: str) -> list[str]:
@@ -43,7 +55,8 @@ def test_every_pair_in_the_notebook_is_laid_out_for_jupyterlab(lesson):
         assert cells == [pairs.CODE_CELL_OPENING] * 2, cells
     # The code, captions and order are the author's, character for character.
     delivered = [pair for text in markdown for pair in pairs.pairs_in(text)]
-    assert delivered == pairs.pairs_in(source)
+    assert delivered == [_as_delivered(pair) for pair in pairs.pairs_in(source)]
+    assert {side.language for pair in delivered for side in (pair.bad, pair.good)} == {"python"}
 
 
 def test_the_rewrite_keeps_the_text_around_and_ordinary_tables_and_is_stable():
@@ -56,6 +69,6 @@ def test_the_rewrite_keeps_the_text_around_and_ordinary_tables_and_is_stable():
     delivered = pairs.for_jupyterlab(authored)
     assert delivered.startswith("Before.\n\n<table>\n<thead><tr><th>Bad: <code>a</code></th>")
     assert delivered.endswith(f"</tfoot>\n</table>\n\nBetween.\n\n{ordinary}\n\nAfter.\n")
-    assert pairs.pairs_in(delivered) == pairs.pairs_in(authored)
+    assert pairs.pairs_in(delivered) == [_as_delivered(pair) for pair in pairs.pairs_in(authored)]
     assert pairs.for_jupyterlab(delivered) == delivered
     assert pairs.for_jupyterlab(ordinary) == ordinary

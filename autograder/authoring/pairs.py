@@ -112,9 +112,15 @@ def for_jupyterlab(markdown: str) -> str:
     return "".join(pieces)
 
 
+# JupyterLab colours a ``python`` fence and not a ``py`` one; the sources say ``py`` only for
+# jupytext (see above), which never reads the built notebook.
+NOTEBOOK_LANGUAGE = {"py": "python"}
+
+
 def _notebook_table(pair: BadGoodPair) -> str:
     cells = "</td>".join(
-        f"{CODE_CELL_OPENING}\n\n```{side.language}\n{side.code}\n```\n\n"
+        f"{CODE_CELL_OPENING}\n\n```{NOTEBOOK_LANGUAGE.get(side.language, side.language)}\n"
+        f"{side.code}\n```\n\n"
         for side in (pair.bad, pair.good)
     )
     return (

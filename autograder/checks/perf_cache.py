@@ -79,7 +79,8 @@ def test_customers_never_get_each_others_prices(learner_client, learner_services
         all(1 <= n <= allowed for n in asked.values()),
         "Two quotes each for two customers asked the pricing partner "
         + ", ".join(f"{n} time{'s' * (n != 1)} for {user}" for user, n in asked.items())
-        + f"; each customer's price is asked once and kept (at most {allowed} times each, "
+        + f"; each customer's price is asked once and kept (at most {allowed} "
+        + f"time{'s' * (allowed != 1)} each, "
         "one per second the quotes took).",
     )
 

@@ -29,10 +29,11 @@ def test_no_connection_outlives_its_lifespan(start_learner_app, learner_services
     )
     require(
         still_open == 0,
-        f"The app was started and shut down {CYCLES} times (as a test suite or a reloading "
-        f"server does), one request each: {opened} connection(s) to the profile service were "
-        f"opened and {still_open} are still open after every shut-down. A client opened outside "
-        "the lifespan is never closed; each one holds its pool until the process dies.",
+        f"The app was started, asked once and shut down {CYCLES} times (as a test suite or a "
+        f"reloading server does). It opened {opened} connection{'s' * (opened != 1)} to the "
+        f"profile service in all, and {still_open} {'was' if still_open == 1 else 'were'} still "
+        "open after its last shut-down: a client opened outside the lifespan is never closed, "
+        "and holds its pool until the process dies.",
     )
 
 

@@ -1,4 +1,4 @@
-# expect: are still open after every shut-down
+# expect: still open after its last shut-down
 from typing import Annotated, Literal
 
 import httpx

@@ -1,4 +1,4 @@
-# expect: are still open after every shut-down
+# expect: still open after its last shut-down
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Literal, TypedDict
