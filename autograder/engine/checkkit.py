@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import time
 import timeit
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -83,8 +84,47 @@ def show(response: httpx.Response) -> str:
     error = response.extensions.get("workbook_error")
     if error is not None:
         where = f" at line {error.line}: {error.code}" if error.line else ""
-        shown += f" (your app raised {error.type}: {error.message}{where})"
+        message = error.message
+        if error.type == "ValidationError":
+            message = validation_error_text(message)
+        shown += f" (your app raised {error.type}: {message}{where})"
     return shown
+
+
+_PYDANTIC_ERROR = re.compile(
+    r"^(?P<msg>.*?) \[type=[^,\]]+(?:, input_value=(?P<value>.*), input_type=[^\]]*)?\]$"
+)
+
+
+def validation_error_text(message: str) -> str:
+    """Pydantic's ``str(ValidationError)`` with one line per error, ``loc: msg``, and no URL.
+
+    Pydantic writes each error's location and message on two lines, then a line of "For further
+    information visit https://errors.pydantic.dev/…"; set in a sentence, that reads as noise. A
+    single error then fits on the title's line. A message in any other shape is left as it is.
+    """
+    title, *rest = message.splitlines() or [""]
+    if "validation error" not in title or not rest:
+        return message
+    errors: list[str] = []
+    location = ""
+    for line in rest:
+        if line.startswith("    "):  # "For further information visit ...": the URL line
+            continue
+        if not line.startswith("  "):  # a location: "display_name", "items.0.price"
+            location = line.strip()
+            continue
+        shape = _PYDANTIC_ERROR.match(line.strip())
+        said = shape["msg"] if shape else line.strip()
+        if shape and shape["value"] is not None:
+            said += f" (input: {shape['value']})"
+        errors.append(f"{location}: {said}" if location else said)
+        location = ""
+    if not errors:
+        return message
+    if len(errors) == 1:
+        return f"{title}: {errors[0]}"
+    return "\n".join([f"{title}:", *(f"  {each}" for each in errors)])
 
 
 def expect_status(response: httpx.Response, expected: int, request_line: str) -> None:

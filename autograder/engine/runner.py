@@ -420,7 +420,8 @@ def _review_rows(
         rule_text = registry.catalog.get(item, "") if item else ""
         rows.append(
             CheckResult(
-                name=f"static review: {code}",
+                # the code itself is the row's tag, shown beside its name
+                name="static review (workbook rules)" if own_rule else "static review (ruff)",
                 rule=code,
                 rule_text=rule_text or source_rules.RULES.get(code, group[0].message),
                 status="failed",

@@ -44,11 +44,20 @@ def next_step(exercise_id: str, summary: object) -> str:
     return f"{finished}Next: {upcoming.id}, {upcoming.title} (lesson {upcoming.lesson})."
 
 
-def next_unpassed() -> str:
-    """The line that ends ``check-all``: the first exercise not passed yet, in lesson order."""
+def failing_checks(count: int) -> str:
+    """``1 check does not pass yet``, ``3 checks do not pass yet``."""
+    return f"{count} check does not pass yet" if count == 1 else f"{count} checks do not pass yet"
+
+
+def next_unpassed(lesson_id: str | None = None) -> str:
+    """The line that ends ``check-all``: the first exercise not passed yet.
+
+    With ``lesson_id`` (the lesson just checked), that lesson's first unfinished exercise, then
+    the following lessons', then the earlier ones'; without, in lesson order.
+    """
     from autograder.learner.progress_store import summarize
 
-    upcoming = summarize().next_pending()
+    upcoming = summarize().next_pending(from_lesson=lesson_id)
     if upcoming is None:
         return "Every exercise of the workbook is done. Well done!"
     return f"Next: {upcoming.id}, {upcoming.title} (lesson {upcoming.lesson})."
@@ -83,7 +92,7 @@ class AllChecked:
             mark = "✔" if result.passed else "✘"
             earned = exercise.points if result.passed else 0
             failing = len(result.failures())
-            detail = "passed" if result.passed else f"{failing} check(s) do not pass yet"
+            detail = "passed" if result.passed else failing_checks(failing)
             lines.append(f"  {mark} {exercise.id:<28} {earned}/{exercise.points} pt  {detail}")
         for exercise_id in self.missing:
             points = loaded.exercise(exercise_id).points
@@ -134,7 +143,7 @@ def check_notebooks(lesson_id: str | None = None) -> AllChecked:
                 pass
             summary.results.append(result)
     try:
-        summary.next_step = next_unpassed()
+        summary.next_step = next_unpassed(lesson_id)
     except Exception:  # the results stand without the line that points on
         pass
     return summary

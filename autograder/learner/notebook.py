@@ -106,11 +106,16 @@ class WorkbookError(Exception):
 
 
 class ExerciseNotPassed(_OneLineError):
+    POINTER = "Details above; check(..., traceback=True) shows raw tracebacks."
+
     def __init__(self, result: ExerciseResult) -> None:
         self.result = result
-        super().__init__(
-            f"{self.summary}. Details above; check(..., traceback=True) shows raw tracebacks."
-        )
+        super().__init__(f"{self.summary}. {self.POINTER}")
+
+    def _render_traceback_(self) -> list[str]:
+        # Not wrapped at a width: a row's name and `check(..., traceback=True)` stay whole. The
+        # pointer to the details goes on a line of its own, after the verdict's sentence.
+        return [f"{type(self).__name__}: {self.summary}.\n{self.POINTER}"]
 
     @property
     def summary(self) -> str:
@@ -122,7 +127,7 @@ class ExerciseNotPassed(_OneLineError):
         )
         return (
             f"{self.result.exercise_id}: {len(failures)} of {len(self.result.checks)} checks "
-            f"do not pass yet{first}"
+            f"{'does' if len(failures) == 1 else 'do'} not pass yet{first}"
         )
 
 
@@ -299,15 +304,15 @@ def check_all(lesson: str | None = None) -> None:
         if fresh:
             _record(result)
         summary.results.append(result)
-    summary.next_step = _next_unpassed()
+    summary.next_step = _next_unpassed(lesson_id)
     display({"text/plain": summary.render_text(), ALL_RESULTS_MIME: summary.to_json()}, raw=True)
 
 
-def _next_unpassed() -> str:
+def _next_unpassed(lesson_id: str | None) -> str:
     from autograder.learner.checking import next_unpassed
 
     try:
-        return next_unpassed()
+        return next_unpassed(lesson_id)
     except Exception:  # the results stand without the line that points on
         return ""
 
@@ -321,9 +326,15 @@ def _this_lesson() -> str | None:
 
 
 def result_bundle(result: ExerciseResult, *, show_tracebacks: bool = False) -> dict[str, object]:
-    """A result as a display bundle: text, HTML and JSON (check cells and graded feedback)."""
+    """A result as a display bundle: text, HTML and JSON (check cells and graded feedback).
+
+    Text and HTML say each item's description once (:mod:`autograder.learner.presentation`);
+    the JSON keeps every row whole.
+    """
+    from autograder.learner.presentation import result_text
+
     return {
-        "text/plain": result.render_text(show_tracebacks=show_tracebacks),
+        "text/plain": result_text(result, show_tracebacks=show_tracebacks),
         "text/html": _result_html(result, show_tracebacks=show_tracebacks),
         RESULT_MIME: result.to_json(include_tracebacks=show_tracebacks),
     }
@@ -335,8 +346,10 @@ def _result_html(result: ExerciseResult, *, show_tracebacks: bool) -> str:
     A note is about the run (which code was checked), not a failure: in the failure colour under
     a passed verdict it reads as an error.
     """
+    from autograder.learner.presentation import result_html, with_code_spans
+
     if not (result.passed and result.notes):
-        return result.render_html(show_tracebacks=show_tracebacks)
+        return result_html(result, show_tracebacks=show_tracebacks)
     without_notes = copy.copy(result)
     without_notes.notes = []
     notes = "".join(
@@ -344,7 +357,7 @@ def _result_html(result: ExerciseResult, *, show_tracebacks: bool) -> str:
         f"{html.escape(note)}</div>"
         for note in result.notes
     )
-    return notes + without_notes.render_html(show_tracebacks=show_tracebacks)
+    return with_code_spans(notes) + result_html(without_notes, show_tracebacks=show_tracebacks)
 
 
 def _record(result: ExerciseResult) -> None:

@@ -345,6 +345,11 @@ class Tally:
     def fraction(self) -> float:
         return len(self.done) / self.total if self.total else 0.0
 
+    @property
+    def points_fraction(self) -> float:
+        """The share of the points earned: the percentage printed beside the points."""
+        return self.points_done / self.points_total if self.points_total else 0.0
+
     def to_json(self) -> dict[str, object]:
         return {
             "done": list(self.done),
@@ -399,13 +404,22 @@ class WorkbookProgress:
     def tally(self) -> Tally:
         return _tally(tuple(e for lesson in self.lessons for e in lesson.exercises))
 
-    def next_pending(self, after: str | None = None) -> Exercise | None:
-        """The first exercise not done yet, in lesson order (after ``after``, if given)."""
+    def next_pending(
+        self, after: str | None = None, *, from_lesson: str | None = None
+    ) -> Exercise | None:
+        """The first exercise not done yet, in lesson order, round to the start.
+
+        The search starts after the exercise ``after``, or at the first exercise of the lesson
+        ``from_lesson``, or at the workbook's first exercise.
+        """
         exercises = [item for lesson in self.lessons for item in lesson.exercises]
+        ids = [item.exercise.id for item in exercises]
         start = 0
         if after is not None:
-            ids = [item.exercise.id for item in exercises]
             start = ids.index(after) + 1 if after in ids else 0
+        elif from_lesson is not None:
+            lessons = [item.exercise.lesson for item in exercises]
+            start = lessons.index(from_lesson) if from_lesson in lessons else 0
         for item in exercises[start:] + exercises[:start]:
             if not item.done and item.exercise.id != after:
                 return item.exercise
@@ -494,14 +508,14 @@ def _text_bar_line(label: str, tally: Tally) -> str:
     bar = "█" * filled + "░" * (_BAR_WIDTH - filled)
     return (
         f"{label}: {len(tally.done)}/{tally.total} done, "
-        f"{tally.points_done}/{tally.points_total} points [{bar}] {tally.fraction:.0%}"
+        f"{tally.points_done}/{tally.points_total} points [{bar}] {tally.points_fraction:.0%}"
     )
 
 
 def _html_count(tally: Tally) -> str:
     return (
         f"{len(tally.done)} of {tally.total} exercises done, "
-        f"{tally.points_done} of {tally.points_total} points ({tally.fraction:.0%})"
+        f"{tally.points_done} of {tally.points_total} points ({tally.points_fraction:.0%})"
     )
 
 
