@@ -45,7 +45,8 @@ CHECK_RUN_MS = 120_000  # the first check in a fresh kernel imports FastAPI, ruf
 FAILURE_TEXTS = (
     f"{EXERCISE_ID}: Not yet",
     "GET /reports/{id} blocked the event loop: 10 report requests sent at once took",
-    "as your app's process saw it: `time.sleep` called in `async def read_report` (line 19",
+    # Backtick spans are shown as code: the page's text has no backticks left.
+    "as your app's process saw it: time.sleep called in async def read_report (line 19",
     "ASYNC251",
 )
 EXECUTED_PROMPT = re.compile(r"^\[\d+\]:$")
@@ -83,7 +84,7 @@ class Lab:
 
 
 @pytest.fixture
-def jupyterlab(tmp_path: Path) -> Iterator[Lab]:
+def jupyterlab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Lab]:
     """JupyterLab as ``make lab`` starts it (``autograder.learner.lab``), isolated in tmp_path."""
     root_dir = tmp_path / "workspace"
     workspace.prepare(root_dir)
@@ -97,6 +98,9 @@ def jupyterlab(tmp_path: Path) -> Iterator[Lab]:
         "IPYTHONDIR": str(tmp_path / "ipython"),
         "WORKBOOK_PROGRESS": str(tmp_path / "progress.sqlite3"),
     }
+    # Where `make lab` lands, read from this scratch progress (nothing done: lesson 01).
+    monkeypatch.setenv("WORKBOOK_PROGRESS", env["WORKBOOK_PROGRESS"])
+    landing = lab.landing_url()
     setup = lab.setup(root_dir, base_environment=env)
     # Every cell attached to the DOM (JupyterLab's default windowing leaves out-of-view cells
     # unrendered, and the test reads them).
@@ -116,7 +120,8 @@ def jupyterlab(tmp_path: Path) -> Iterator[Lab]:
             f"--IdentityProvider.token={token}",
             "--LabApp.extension_manager=readonly",
             f"--LabApp.workspaces_dir={tmp_path / 'lab-workspaces'}",
-        ]
+        ],
+        landing=landing,
     )
     log_path = tmp_path / "jupyterlab.log"
     with log_path.open("wb") as log:
@@ -162,9 +167,15 @@ def test_first_exercise_fails_then_passes_in_jupyterlab(
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.set_default_timeout(30_000)
         try:
-            page.goto(jupyterlab.url(f"lab/tree/{notebook_name}"))
+            # The lab's own address, as `make lab` opens it: it lands on the first lesson with
+            # an exercise not done (here, with no progress, the exercise's own lesson 01).
+            page.goto(jupyterlab.url(""))
             cells = page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell")
             expect(cells).to_have_count(len(notebook.cells), timeout=SERVER_START_MS)
+            assert f"lab/tree/{notebook_name}" in page.url, page.url
+            expect(page.locator(".jp-mod-current .lm-TabBar-tabLabel").first).to_have_text(
+                notebook_name
+            )
             # The status bar says "<kernel> | Idle" only once a kernel is attached and idle; a cell
             # run before that opens JupyterLab's "Select Kernel" dialog instead.
             kernel_status = page.locator("#jp-main-statusbar [title^='Change kernel for']")
@@ -186,6 +197,7 @@ def test_first_exercise_fails_then_passes_in_jupyterlab(
             expect(result).to_have_attribute("data-status", "failed")
             for text in FAILURE_TEXTS:
                 expect(result).to_contain_text(text)
+            expect(result.locator("code", has_text="async def read_report").first).to_be_visible()
             expect(_error_output(check_cell)).to_contain_text(f"ExerciseNotPassed: {EXERCISE_ID}:")
             _screenshot(page, result, f"{EXERCISE_ID}-failed.png")
 
