@@ -155,7 +155,7 @@ def test_fake_upstreams_are_reached_through_relays_and_observed():
         "async-http-client", LOADED.exercise("async-http-client").starter_source()
     )
     messages = " ".join(c.message for c in result.failures())
-    assert "opened 3 new connection(s) to the profile service" in messages
+    assert "opened 3 new connections to the profile service" in messages
 
 
 def test_nothing_an_answer_starts_outlives_it(confined):

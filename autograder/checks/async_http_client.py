@@ -1,5 +1,6 @@
 from autograder.engine.checkkit import (
     UpstreamWitness,
+    counted,
     endpoint_in,
     expect_overlap,
     expect_status,
@@ -73,8 +74,9 @@ def test_requests_share_the_pooled_client(learner_client, learner_services):
         )
     require(
         observed.connections == 0,
-        f"3 requests to GET /users/{{id}}/profile opened {observed.connections} new "
-        "connection(s) to the profile service (the service counted them). A client per request "
+        f"3 requests to GET /users/{{id}}/profile opened "
+        f"{counted(observed.connections, 'new connection')} to the profile service (the service "
+        "counted them). A client per request "
         "opens a fresh connection (TCP handshake, and TLS in production) every time and throws "
         "its pool away; the lifespan's client keeps connections open and shares them.",
     )

@@ -4,6 +4,7 @@ import time
 
 from autograder.engine.checkkit import (
     UpstreamWitness,
+    counted,
     expect_overlap,
     expect_status,
     reported_blocking,
@@ -129,7 +130,8 @@ def test_streams_share_the_pooled_client(learner_client, learner_services):
         )
     require(
         observed.connections == 0,
-        f"3 requests to POST /chat/stream opened {observed.connections} new connection(s) to "
+        "3 requests to POST /chat/stream opened "
+        f"{counted(observed.connections, 'new connection')} to "
         "the model provider (the provider counted them). A client per request opens a new "
         "connection every time; the lifespan's client keeps connections open and shares them "
         "between requests.",

@@ -1,7 +1,7 @@
 import time
 from urllib.parse import quote
 
-from autograder.engine.checkkit import body_of, expect_status, require, rule, show
+from autograder.engine.checkkit import body_of, counted, expect_status, require, rule, show
 from autograder.engine.starvation import INCONCLUSIVE_PREFIX, MachineStarved
 from autograder.engine.timeline import Timeline
 
@@ -188,7 +188,8 @@ def test_prices_expire(learner_client, learner_services):
     read, left = _expiry_lookups(learner_services, real, "R")
     require(
         left >= 2,
-        f"The same quote, asked again 1.3 s later, asked the partner {left} time(s) in all: "
+        "The same quote, asked again 1.3 s later, asked the partner "
+        f"{counted(left, 'time')} in all: "
         "the price was still answered from the cache after it had expired.",
     )
     require(

@@ -1,6 +1,6 @@
 import pytest
 
-from autograder.engine.checkkit import body_of, expect_status, require, rule, show
+from autograder.engine.checkkit import body_of, counted, expect_status, require, rule, show
 
 BURST = 20
 
@@ -32,7 +32,8 @@ def test_nothing_is_downloaded_before_it_is_needed(fresh_app, learner_services):
     downloaded = _downloads(learner_services) - before
     require(
         downloaded == 0,
-        f"Starting the app and asking GET /health downloaded the model {downloaded} time(s). "
+        "Starting the app and asking GET /health downloaded the model "
+        f"{counted(downloaded, 'time')}. "
         "Every start (a deploy, a test run, a reload) pays for it, even when nothing needs it.",
     )
 
@@ -119,7 +120,7 @@ def test_a_restarted_app_still_scores(start_learner_app, learner_services):
     require(
         downloaded >= 1,
         f"After one start and stop of the app (which downloaded the model "
-        f"{served - before} time(s)), the restarted app scored without downloading it: it "
+        f"{counted(served - before, 'time')}), the restarted app scored without downloading it: it "
         "used the model the earlier run had loaded, kept at module level past that run's "
         "shut-down. Each run loads its own (a new deploy of the model, or a test with its own "
         "registry, would never be seen): keep the model on what the lifespan yields.",

@@ -55,6 +55,11 @@ def fail(observed: str) -> None:
     raise CheckFailed(observed) from None
 
 
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """``count`` and its noun, singular for one: "1 connection", "3 connections"."""
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"
+
+
 def require(condition: object, observed: str) -> None:
     if not condition:
         raise CheckFailed(observed) from None

@@ -27,7 +27,7 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.core.result import Err
 
-from autograder.engine.checkkit import fail
+from autograder.engine.checkkit import counted, fail
 from autograder.engine.openapi_document import UnsafeDocument, offline_document
 
 # The checks that read one answer. Checks that send more requests (ignored_auth, use_after_free,
@@ -175,6 +175,7 @@ def expect_conformance(
     if findings:
         lines = "\n".join(f"- {finding.describe()}" for finding in findings)
         fail(
-            f"schemathesis sent generated requests and found {len(findings)} way(s) the app "
+            "schemathesis sent generated requests and found "
+            f"{counted(len(findings), 'way')} the app "
             f"breaks its own OpenAPI document:\n{lines}"
         )

@@ -1,4 +1,4 @@
-# expect: opened 3 new connection(s)
+# expect: opened 3 new connections
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
