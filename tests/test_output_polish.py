@@ -215,3 +215,20 @@ def test_the_answers_validation_error_in_a_failure_message():
         "(your app raised ValidationError: 1 validation error for Profile: display_name: "
         "Input should be a valid string (input: None) at line 77: updated = Profile(**data))"
     )
+
+
+def test_a_validation_error_raised_at_import_reads_one_line_per_error():
+    from autograder.engine.runner import run_checks
+
+    source = (
+        "from fastapi import FastAPI\n"
+        "from pydantic import BaseModel\n\n\n"
+        "class Limits(BaseModel):\n"
+        "    loans: int\n\n\n"
+        'LIMITS = Limits(loans="many")\n'
+        "app = FastAPI()\n"
+    )
+    result = run_checks("pydantic-modern-types", source)
+    said = " ".join(row.message for row in result.failures())
+    assert "ValidationError: 1 validation error for Limits: loans:" in said, said
+    assert "errors.pydantic.dev" not in said

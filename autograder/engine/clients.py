@@ -40,6 +40,7 @@ import httpx
 from asgi_lifespan import LifespanManager
 
 from autograder.engine.answer_cpu import AnswerCpu
+from autograder.engine.checkkit import validation_error_text
 from autograder.engine.report import AnswerReport
 from workbook.host.apps import as_uvicorn_serves
 from workbook.host.protocol import PROBE_PATH, REQUEST_ID_HEADER
@@ -455,7 +456,8 @@ class AnswerClient:
         self.report.wait_until(lambda: self.report.ended, 0.5)
         said = ""
         if self.report.load_error is not None:
-            said = f" It reported {self.report.load_error.type}: {self.report.load_error.message}"
+            error = self.report.load_error
+            said = f" It reported {error.type}: {validation_error_text(error.message)}"
         return (
             f"{label}: the app stopped answering ({type(error).__name__}); its process ended "
             f"or closed its socket.{said}"

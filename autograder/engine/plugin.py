@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from autograder.engine.checkkit import CheckFailed, fail, require, show
+from autograder.engine.checkkit import CheckFailed, fail, require, show, validation_error_text
 from autograder.engine.clients import (
     AnswerClient,
     AnswerGone,
@@ -231,7 +231,7 @@ def start_learner_app(request: pytest.FixtureRequest) -> Iterator[Callable[..., 
         client = started.client_for(answer)
         if client is None:
             error = answer.report.load_error
-            said = f" It said: {error.message}" if error is not None else ""
+            said = f" It said: {validation_error_text(error.message)}" if error is not None else ""
             replaced = ", ".join(f"`{name}`" for name in overrides or {}) or "nothing"
             fail(f"Your app, started again with {replaced} overridden, did not serve.{said}")
         return StartedApp(client, database, other, answer)

@@ -42,7 +42,7 @@ from autograder import registry as registry_module
 from autograder.engine import plugin as check_fixtures
 from autograder.engine import source_rules
 from autograder.engine.answers import AnswerHost, AnswerSpec, RunningAnswer, default_host
-from autograder.engine.checkkit import BLOCKING_SEEN
+from autograder.engine.checkkit import BLOCKING_SEEN, validation_error_text
 from autograder.engine.plugin import CheckPlugin
 from autograder.engine.report import AnswerReport, DiscardedReport
 from autograder.engine.results import CheckResult, ExerciseResult
@@ -365,7 +365,7 @@ def _does_not_run(answer: RunningAnswer, trusted_only: bool) -> CheckResult:
                 error.message, "Keep `app = FastAPI(...)` at the top level of the cell."
             )
         return _runs_row(
-            f"{error.type}: {error.message}".rstrip(": ") + where,
+            f"{error.type}: {validation_error_text(error.message)}".rstrip(": ") + where,
             "Fix the error above, run the exercise cell again, then this check.",
             traceback=error.traceback,
         )
