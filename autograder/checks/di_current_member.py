@@ -112,7 +112,7 @@ def test_every_route_refuses_an_unknown_token(learner_client, learner_contract, 
 
 @rule("di-2", hint="The member comes from the token; a member's loans are theirs only.")
 def test_members_see_and_return_only_their_own_loans(learner_client, learner_database):
-    """a member lists their own loans, and cannot give back someone else's"""
+    """a member lists their own loans, gives one back for good, and cannot give back another's"""
     grace = learner_database.headers_for(GRACE)
     response = learner_client.get("/me/loans", headers=grace)
     expect_status(response, 200, "GET /me/loans as Grace")
@@ -139,6 +139,18 @@ def test_members_see_and_return_only_their_own_loans(learner_client, learner_dat
         f"DELETE /me/loans/1 (Grace's loan) as Linus answered {show(taken)}, and the loan is "
         f"{'still there' if still else 'gone'}: a member may only give back their own loans "
         "(404 otherwise).",
+    )
+    # Her own loan, borrowed for this row and given back: gone from the database afterwards.
+    borrowed = learner_client.post("/me/loans", json={"book_id": 2}, headers=grace)
+    expect_status(borrowed, 201, "POST /me/loans as Grace")
+    loan = body_of(borrowed).get("id") if isinstance(body_of(borrowed), dict) else None
+    given = learner_client.delete(f"/me/loans/{loan}", headers=grace)
+    left = learner_database.rows("SELECT count(*) FROM loans WHERE id = ?", (loan,))[0][0]
+    require(
+        given.status_code == 204 and left == 0,
+        f"Grace borrowed a book (loan {loan}) and gave it back: DELETE /me/loans/{loan} "
+        f"answered {show(given)}, and the loan is {'still in the database' if left else 'gone'}. "
+        "Giving back a loan deletes it for good: delete the row and commit the session.",
     )
 
 
