@@ -232,18 +232,3 @@ def test_a_validation_error_raised_at_import_reads_one_line_per_error():
     said = " ".join(row.message for row in result.failures())
     assert "ValidationError: 1 validation error for Limits: loans:" in said, said
     assert "errors.pydantic.dev" not in said
-
-
-def test_a_blocking_call_is_one_failed_row_whenever_its_report_arrived():
-    from types import SimpleNamespace
-
-    from autograder.engine.runner import _blocking_rows
-
-    event = SimpleNamespace(request="GET /reports/7", call="time.sleep", origin="in read_report")
-    report = SimpleNamespace(blocking=[event])
-    timed = CheckResult("GET /reports/{id} answers without blocking", "async-1", "", "failed")
-    timed.message = "10 report requests sent at once took 330 ms"  # the report came too late
-    assert _blocking_rows(report, [timed]) == []
-    passed = CheckResult("GET /reports/{id} answers without blocking", "async-1", "", "passed")
-    (row,) = _blocking_rows(report, [passed])  # too short to time: the report alone shows it
-    assert row.status == "failed" and "`time.sleep` in read_report" in row.message

@@ -285,3 +285,13 @@ def test_an_exercise_inconclusive_every_time_says_so_and_is_not_failed(monkeypat
     assert len(calls) == 1 + starvation.REGRADES
     assert result.status == "error"  # not "failed": no verdict on the answer
     assert any("stayed inconclusive" in note for note in result.notes)
+
+
+def test_a_lower_bound_keeps_this_threads_wait_for_a_cpu(monkeypatch):
+    # "An answer at least this slow" must not take off the checks' wait: that wait lies inside
+    # the request's time (the answer arrived, the checks had no CPU yet), so a correct answer
+    # that awaits its 30 ms looked like 26 ms on a busy machine and failed.
+    waited = iter(range(1000))
+    monkeypatch.setattr(starvation, "waited_seconds", lambda: 0.025 * next(waited))
+    (as_is,) = checkkit.fastest_in_turns([lambda: time.sleep(0.03)], 2, less_waits=False)
+    assert as_is >= 0.03

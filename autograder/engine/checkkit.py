@@ -387,7 +387,7 @@ def expect_overlap(
     fresh: Callable[[], tuple[str, str, dict[str, Any]]] | None = None,
     upstream: UpstreamWitness | None = None,
     headline: str = "",
-    why: str = "",
+    why: str | Callable[[], str] = "",
 ) -> Overlap:
     """Fail unless ``requests`` sent at once all succeed and are served together.
 
@@ -401,7 +401,8 @@ def expect_overlap(
     if overlap.inconclusive:
         raise MachineStarved(overlap.inconclusive)
     if overlap.serialised:
-        fail((f"{headline}: " if headline else "") + overlap.describe(what) + why)
+        explained = why() if callable(why) else why  # asked only once the stall is measured
+        fail((f"{headline}: " if headline else "") + overlap.describe(what) + explained)
     return overlap
 
 
@@ -452,10 +453,16 @@ def stalled(stall: float, seconds: float) -> bool:
 # of its own, or work timed here, in the checks' process.
 
 
-def fastest_answer(client: Any, method: str, url: str, samples: int = 15, **kwargs: Any) -> float:
-    """The fastest of ``samples`` requests ``method url``, in seconds, timed here."""
+def fastest_answer(
+    client: Any, method: str, url: str, samples: int = 15, *, less_waits: bool = True, **kwargs: Any
+) -> float:
+    """The fastest of ``samples`` requests ``method url``, in seconds, timed here.
+
+    ``less_waits=False`` for a lower bound (an answer at least this slow): the wall time as it
+    is, since this thread's wait for a CPU after the answer arrived lies inside the request's
+    time, and taken off it would make a correct answer look faster than it is."""
     client.request(method, url, **kwargs)  # first-call costs (imports, caches) are not the work
-    return fastest_call(lambda: client.request(method, url, **kwargs), samples)
+    return fastest_call(lambda: client.request(method, url, **kwargs), samples, less_waits)
 
 
 def fastest_side_by_side(
@@ -471,13 +478,15 @@ def fastest_side_by_side(
     return mine_seconds, theirs_seconds
 
 
-def fastest_call(work: Callable[[], object], samples: int = 5) -> float:
+def fastest_call(work: Callable[[], object], samples: int = 5, less_waits: bool = True) -> float:
     """The fastest of ``samples`` calls of ``work``, here in the checks' process: a yardstick
     the answer cannot reach."""
-    return fastest_in_turns([work], samples)[0]
+    return fastest_in_turns([work], samples, less_waits)[0]
 
 
-def fastest_in_turns(works: Sequence[Callable[[], object]], samples: int) -> list[float]:
+def fastest_in_turns(
+    works: Sequence[Callable[[], object]], samples: int, less_waits: bool = True
+) -> list[float]:
     """The fastest of ``samples`` calls of each of ``works``, called in turns so that a busy
     moment of the machine falls on all of them, in seconds.
 
@@ -496,7 +505,8 @@ def fastest_in_turns(works: Sequence[Callable[[], object]], samples: int) -> lis
         for index, work in enumerate(works):
             with Window.open() as window:
                 seconds = timeit.Timer(work).timeit(number=1)
-            fastest[index] = min(fastest[index], max(0.0, seconds - window.waited))
+            waited = window.waited if less_waits else 0.0
+            fastest[index] = min(fastest[index], max(0.0, seconds - waited))
     return fastest
 
 
@@ -535,8 +545,15 @@ def connections_left_open(
 BLOCKING_SEEN = "The blocking call, as your app's process saw it:"
 
 
-def reported_blocking(report: AnswerReport, request_prefix: str = "") -> str:
-    """The answer's own account of a blocking call, to explain a stall measured from outside."""
+def reported_blocking(report: AnswerReport, request_prefix: str = "", wait: float = 0.0) -> str:
+    """The answer's own account of a blocking call, to explain a stall measured from outside.
+
+    ``wait``: how long to let the report catch up, for a caller that asks only once a stall was
+    measured (the event is sent as the call happens, and read here a moment later); without
+    it, whether the message quotes the call depends on the machine's load.
+    """
+    if wait:
+        report.wait_until(lambda: bool(report.blocking_during(request_prefix)), wait)
     found = report.blocking_during(request_prefix) or report.blocking
     if not found:
         return ""

@@ -479,13 +479,7 @@ def _blocking_rows(report: AnswerReport, rows: list[CheckResult]) -> list[CheckR
     A call too short to show in timing from outside (a millisecond's sleep) still holds the
     loop; the answer's own report is the only place it shows, so the row says so.
     """
-    # A timed row that already failed on blocking said it; whether its message could quote the
-    # report depends on when the report's event arrived, which must not change the rows.
-    if not report.blocking or any(
-        BLOCKING_SEEN in row.message
-        or (row.status == "failed" and row.rule == "async-1" and row.kind == "behaviour")
-        for row in rows
-    ):
+    if not report.blocking or any(BLOCKING_SEEN in row.message for row in rows):
         return []
     lines = [
         f"{event.request or 'start-up'}: `{event.call}` {event.origin}"
