@@ -40,19 +40,28 @@ def test_repeated_questions_are_asked_once(learner_client, learner_services):
 
 @rule("mandate-6", hint="The bounds on the SKU and the customer stay as they were.")
 def test_bounds_on_the_question_stay(learner_client, learner_services):
-    """a SKU of 40 characters is quoted and one of 41 refused; an empty customer is refused"""
-    edge = "S" * 40
-    for url, user in ((f"/quotes/{edge}", "edge"), ("/quotes/TEA-1", "e")):
+    """a SKU of 40 characters and a customer of 80 are quoted; one more of either is refused,
+    and so is an empty customer"""
+    edge, customer = "S" * 40, "c" * 80
+    for url, user in (
+        (f"/quotes/{edge}", "edge"),
+        ("/quotes/TEA-1", "e"),
+        ("/quotes/TEA-1", customer),
+    ):
         response = learner_client.get(url, headers={"X-User": user})
         require(
             response.status_code == 200,
             f"GET {url} as {user!r} answered {response.status_code}; the starter's bounds (a "
-            "SKU of at most 40 characters, a customer of at least one) allow it.",
+            "SKU of at most 40 characters, a customer of 1 to 80) allow it.",
         )
-    for url, user in ((f"/quotes/{edge}S", "edge"), ("/quotes/TEA-1", "")):
+    for url, user in (
+        (f"/quotes/{edge}S", "edge"),
+        ("/quotes/TEA-1", ""),
+        ("/quotes/TEA-1", customer + "c"),
+    ):
         response = learner_client.get(url, headers={"X-User": user})
         require(
             response.status_code == 422,
             f"GET {url} as {user!r} answered {response.status_code}; the starter's bounds "
-            "(a SKU of at most 40 characters, a customer of at least one) refuse it with 422.",
+            "(a SKU of at most 40 characters, a customer of 1 to 80) refuse it with 422.",
         )
