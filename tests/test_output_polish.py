@@ -232,3 +232,16 @@ def test_a_validation_error_raised_at_import_reads_one_line_per_error():
     said = " ".join(row.message for row in result.failures())
     assert "ValidationError: 1 validation error for Limits: loans:" in said, said
     assert "errors.pydantic.dev" not in said
+
+
+def test_an_app_that_stopped_answering_is_named_by_its_error_and_its_report():
+    from types import SimpleNamespace
+
+    from autograder.engine.clients import AnswerClient
+
+    client = object.__new__(AnswerClient)
+    loaded = SimpleNamespace(type="RuntimeError", message="the pool is closed")
+    client.report = SimpleNamespace(ended=True, load_error=loaded, wait_until=lambda *_: True)
+    said = client._gone("GET /books", ConnectionResetError())
+    assert "(ConnectionResetError)" in said
+    assert "It reported RuntimeError: the pool is closed" in said

@@ -623,23 +623,15 @@ def endpoint_in(source: str, method: str, path: str) -> source_rules.Endpoint | 
 
 
 def _defines(source: str, name: str) -> bool:
-    """Whether the code binds ``name`` anywhere (a def, a class, an assignment, an import);
-    code that does not parse counts as defining it (the message then stays the general one)."""
+    """Whether the code binds ``name`` anywhere (source_rules' reading of bindings); code that
+    does not parse counts as defining it (the message then stays the general one)."""
     import ast
 
     try:
         tree = ast.parse(source)
     except SyntaxError:
         return True
-    for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            if node.name == name:
-                return True
-        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and node.id == name:
-            return True
-        elif isinstance(node, ast.alias) and (node.asname or node.name.split(".")[0]) == name:
-            return True
-    return False
+    return any(name in source_rules._bound_names(node) for node in ast.walk(tree))
 
 
 def expect_routes_ask_for(source: str, dependency: str, routes: Sequence[tuple[str, str]]) -> None:

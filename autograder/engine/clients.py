@@ -456,8 +456,8 @@ class AnswerClient:
         self.report.wait_until(lambda: self.report.ended, 0.5)
         said = ""
         if self.report.load_error is not None:
-            error = self.report.load_error
-            said = f" It reported {error.type}: {validation_error_text(error.message)}"
+            loaded = self.report.load_error
+            said = f" It reported {loaded.type}: {validation_error_text(loaded.message)}"
         return (
             f"{label}: the app stopped answering ({type(error).__name__}); its process ended "
             f"or closed its socket.{said}"
