@@ -486,7 +486,9 @@ class MailIn(BaseModel):
     subject: Annotated[str, Field(min_length=1, max_length=200)]
 
 
-def build_mailer_service(sent: list[SentMail] | None = None) -> FastAPI:
+def build_mailer_service(
+    sent: list[SentMail] | None = None, seconds: Callable[[], float] = lambda: MAIL_SECONDS
+) -> FastAPI:
     service = FastAPI(title="Fake mail provider")
     kept = sent if sent is not None else []
 
@@ -494,7 +496,7 @@ def build_mailer_service(sent: list[SentMail] | None = None) -> FastAPI:
     async def send(mail: MailIn) -> dict[str, str]:
         record = SentMail(mail.to, mail.subject, received=time.monotonic())
         kept.append(record)
-        await asyncio.sleep(MAIL_SECONDS)
+        await asyncio.sleep(seconds())
         record.finished = time.monotonic()
         return {"status": "queued"}
 
@@ -504,6 +506,7 @@ def build_mailer_service(sent: list[SentMail] | None = None) -> FastAPI:
 def build_pricing_service(
     lookups: Counter[tuple[str, str]] | None = None,
     data: Callable[[], ServiceData] = lambda: DEMO_DATA,
+    seconds: Callable[[], float] = lambda: PRICE_SECONDS,
 ) -> FastAPI:
     service = FastAPI(title="Fake pricing partner")
     counted = lookups if lookups is not None else Counter()
@@ -513,7 +516,7 @@ def build_pricing_service(
         sku: Annotated[str, Query(max_length=40)], user: Annotated[str, Query(max_length=80)]
     ) -> dict[str, object]:
         counted[(sku, user)] += 1
-        await asyncio.sleep(PRICE_SECONDS)
+        await asyncio.sleep(seconds())
         return {"sku": sku, "user": user, "cents": data().price_of(sku, user)}
 
     return service
@@ -537,6 +540,8 @@ class FakeServices:
         self.mails: list[SentMail] = []
         self.price_lookups: Counter[tuple[str, str]] = Counter()
         self.audit_entries: list[AuditRecord] = []
+        # How long the slow partners take to answer (see quick_partners).
+        self.mail_seconds, self.price_seconds = MAIL_SECONDS, PRICE_SECONDS
         self._urls: dict[str, str] = {}
         self._servers: list[uvicorn.Server] = []
         self._thread: threading.Thread | None = None
@@ -572,6 +577,18 @@ class FakeServices:
         self.mails.clear()
         self.price_lookups.clear()
         self.audit_entries.clear()
+        self.mail_seconds, self.price_seconds = MAIL_SECONDS, PRICE_SECONDS
+
+    @contextlib.contextmanager
+    def quick_partners(self, seconds: float = 0.002) -> Iterator[None]:
+        """The mail provider and the pricing partner answer within ``seconds`` meanwhile: for
+        checks that count calls or connections, where the partners' slowness (which other
+        checks measure) would only make the learner wait longer for a verdict."""
+        self.mail_seconds = self.price_seconds = seconds
+        try:
+            yield
+        finally:
+            self.mail_seconds, self.price_seconds = MAIL_SECONDS, PRICE_SECONDS
 
     # --- life cycle -------------------------------------------------------------------------
 
@@ -585,8 +602,10 @@ class FakeServices:
             "geocoder": lambda: build_geocoder_service(self.geocoder_lookups, data),
             "audit": lambda: build_audit_service(self.audit_entries),
             "models": lambda: build_models_service(self.model_downloads, data),
-            "mailer": lambda: build_mailer_service(self.mails),
-            "pricing": lambda: build_pricing_service(self.price_lookups, data),
+            "mailer": lambda: build_mailer_service(self.mails, lambda: self.mail_seconds),
+            "pricing": lambda: build_pricing_service(
+                self.price_lookups, data, lambda: self.price_seconds
+            ),
         }
         sockets: dict[str, list[socket.socket]] = {}
         for name in SERVICES:
