@@ -125,3 +125,40 @@ def test_a_restarted_app_still_scores(start_learner_app, learner_services):
         "shut-down. Each run loads its own (a new deploy of the model, or a test with its own "
         "registry, would never be seen): keep the model on what the lifespan yields.",
     )
+
+
+@rule(
+    "mandate-3",
+    hint=(
+        "Make the lock with what it guards, in the lifespan (or the object the lifespan "
+        "yields), not at import: an `asyncio.Lock` belongs to the event loop that first waits "
+        "on it, and each test's client, each `asyncio.run` and each reload runs the app on a "
+        "new one."
+    ),
+)
+def test_a_test_suites_second_app_still_scores(start_learner_app, learner_services):
+    """after a run on its own event loop (a test suite's first app), 20 first requests score"""
+    scored = {"method": "POST", "url": "/sentiment", "json": {"text": "good"}, "times": BURST}
+    first_run = {"own_loop": True, "steps": [scored]}
+    app = start_learner_app(lifespan_cycles={"count": 1, "requests": [first_run]})
+    burst = [("POST", "/sentiment", {"json": {"text": "great tea"}})] * BURST
+    timed, _ = app.client.concurrently(burst)
+    app.stop()
+    failed = [t.response for t in timed if t.response.status_code != 200]
+    expected = {"score": learner_services.data.sentiment_of("great tea")}
+    require(
+        not failed,
+        f"The app was run once on an event loop of its own ({BURST} requests at once, as a "
+        "test suite's first test with its own client does), then started again: "
+        f"{len(failed)} of its {BURST} first requests at once failed, for one "
+        f"{show(failed[0]) if failed else ''}. Something made at import and kept across runs "
+        "belongs to the first run's event loop (an `asyncio.Lock` binds to the loop that "
+        "first waits on it: 'is bound to a different event loop'). Make the lock in the "
+        "lifespan, with the model it guards.",
+    )
+    wrong = sorted({str(body_of(t.response)) for t in timed if body_of(t.response) != expected})
+    require(
+        not wrong,
+        f"After a first run on its own event loop, {BURST} first requests at once for "
+        f"'great tea' answered {', '.join(wrong[:3])}; the model scores it {expected['score']}.",
+    )

@@ -13,6 +13,7 @@ lasts one request here as it does in production.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from typing import Any
 
@@ -91,27 +92,49 @@ class AppChoice:
 
 
 async def run_lifespans(
-    app: Any, count: int, path: str, plays: list[list[dict[str, Any]]] | None = None
+    app: Any, count: int, path: str, plays: list[Any] | None = None
 ) -> list[BaseException]:
     """Start and stop ``app``'s lifespan ``count`` times, sending one GET ``path`` in each;
     or, where ``plays`` is given, once per item of it, sending that run's requests in order
-    (each ``{"method", "url"}`` with ``json``, ``params``, ``headers`` as httpx takes them)."""
-    import httpx
+    (each ``{"method", "url"}`` with ``json``, ``params``, ``headers`` as httpx takes them, and
+    ``"times": n`` to send it n times at once, as a burst of concurrent requests).
 
+    An item may also be ``{"own_loop": True, "steps": [...]}``: that run starts, serves and
+    stops on an event loop of its own (``asyncio.run`` in a thread), as each TestClient, each
+    test's ``asyncio.run`` or a reloaded server does; what the app keeps across runs that binds
+    to a loop (an ``asyncio.Lock`` made at import) then meets the served loop as a stranger.
+    """
     runs = plays if plays is not None else [[{"method": "GET", "url": path}]] * count
     errors: list[BaseException] = []
-    for requests in runs:
+    for run in runs:
+        own_loop = isinstance(run, dict) and bool(run.get("own_loop"))
+        steps = run.get("steps", []) if isinstance(run, dict) else run
         try:
-            async with LifespanManager(
-                as_uvicorn_serves(app),
-                startup_timeout=LIFESPAN_SECONDS,
-                shutdown_timeout=LIFESPAN_SECONDS,
-            ) as manager:
-                transport = httpx.ASGITransport(app=manager.app)
-                async with httpx.AsyncClient(transport=transport, base_url="http://answer") as c:
-                    for step in requests:
-                        sent = {k: step[k] for k in ("json", "params", "headers") if k in step}
-                        await c.request(str(step["method"]), str(step["url"]), **sent)
+            if own_loop:
+                await asyncio.to_thread(asyncio.run, _one_run(app, steps))
+            else:
+                await _one_run(app, steps)
         except Exception as error:  # the app's own failure: reported, and the next run tried
             errors.append(error)
     return errors
+
+
+async def _one_run(app: Any, steps: list[dict[str, Any]]) -> None:
+    """One start, the steps' requests (a step with ``times`` as a burst), and one stop."""
+    import httpx
+
+    async with LifespanManager(
+        as_uvicorn_serves(app),
+        startup_timeout=LIFESPAN_SECONDS,
+        shutdown_timeout=LIFESPAN_SECONDS,
+    ) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://answer") as c:
+            for step in steps:
+                sent = {k: step[k] for k in ("json", "params", "headers") if k in step}
+                method, url = str(step["method"]), str(step["url"])
+                times = int(step.get("times", 1))
+                if times == 1:
+                    await c.request(method, url, **sent)
+                else:
+                    await asyncio.gather(*(c.request(method, url, **sent) for _ in range(times)))
