@@ -24,6 +24,7 @@ REGISTRY_DIR = PACKAGE_DIR / "registry"
 STARTERS_DIR = PACKAGE_DIR / "starters"
 CHECKS_DIR = PACKAGE_DIR / "checks"
 CATALOG_FILE = PACKAGE_DIR / "catalog.toml"
+SERVED_OVER = ("unix", "tcp")  # Exercise.served_over
 
 
 def project_root() -> Path:
@@ -82,6 +83,14 @@ class Exercise:
     # The app is built by this factory (`create_app`), `app_copies` times in one process.
     app_factory: str = ""
     app_copies: int = 1
+    # How the checks reach the app. "unix" (the default): a Unix socket, uvicorn with its own
+    # defaults (it applies X-Forwarded-Proto/-For sent from 127.0.0.1 before the app sees them,
+    # and adds `server: uvicorn`). "tcp": a TCP socket on loopback, uvicorn with
+    # proxy_headers=False and server_header=False, so that the app alone decides which peer
+    # to trust and which headers it sends; the checks connect from 127.0.0.1 (a proxy on the
+    # same machine) or another loopback address (a stranger), see the ``learner_client``
+    # fixture's ``peer``. For exercises about proxies and response headers.
+    served_over: str = "unix"
 
     @property
     def slug(self) -> str:
@@ -183,6 +192,7 @@ def _load_lesson_file(path: Path) -> tuple[Lesson, list[Exercise]]:
                 env_file=tuple((str(k), str(v)) for k, v in entry.get("env_file", {}).items()),
                 app_factory=str(entry.get("app_factory", "")),
                 app_copies=int(entry.get("app_copies", 1)),
+                served_over=str(entry.get("served_over", "unix")),
             )
             for entry in data["exercises"]
         ]
@@ -224,3 +234,5 @@ def _validate(registry: Registry) -> None:
             raise RegistryError(f"{exercise.id} needs at least one hint")
         if exercise.database not in ("", "library", "library-large"):
             raise RegistryError(f"{exercise.id}: the databases are 'library', 'library-large'")
+        if exercise.served_over not in SERVED_OVER:
+            raise RegistryError(f"{exercise.id}: served_over is one of {', '.join(SERVED_OVER)}")

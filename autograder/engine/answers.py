@@ -117,6 +117,20 @@ class AnswerSpec:
     lifespan_cycles: dict[str, Any] = field(default_factory=dict)
     memory_mb: int = 2048
     cpu_seconds: int = 60
+    # "unix" or "tcp" (``Exercise.served_over``); empty: the exercise's registry entry says.
+    served_over: str = ""
+
+
+def served_over(spec: AnswerSpec) -> str:
+    """How ``spec``'s app is served: its own setting, else its exercise's, else "unix"."""
+    if spec.served_over:
+        return spec.served_over
+    from autograder import registry
+
+    try:
+        return registry.load().exercise(spec.exercise_id).served_over
+    except (KeyError, registry.RegistryError):  # an exercise the registry does not know
+        return "unix"
 
 
 @dataclass
@@ -126,7 +140,9 @@ class RunningAnswer:
     report: AnswerReport
     host: AnswerHost
     stop_note: str = ""  # what the zygote said when the answer was stopped
-    url: str = ""  # set when the app was handed a TCP socket (``serve``) instead of a Unix one
+    # Set when the app was handed a TCP socket (``serve``, or ``served_over == "tcp"``)
+    # instead of a Unix one: http://127.0.0.1:PORT.
+    url: str = ""
     # The listening socket's inode: the kernel names the answer's processes by it (answer_cpu).
     socket_inode: int = 0
 
@@ -308,11 +324,19 @@ class AnswerHost:
     def start_answer(
         self, spec: AnswerSpec, *, listening: socket.socket | None = None
     ) -> RunningAnswer:
-        """Start ``spec``'s answer, serving on a new Unix socket, or on ``listening`` if given."""
+        """Start ``spec``'s answer, serving on a new socket (Unix, or TCP on loopback for an
+        exercise served over TCP), or on ``listening`` if given."""
         self.start()
         answer_id = f"a{self._token}-{next(self._ids)}"
         socket_path = self.directory / f"{answer_id}.sock"
         url = ""
+        over_tcp = served_over(spec) == "tcp"
+        if listening is None and over_tcp:
+            # Made here, in the checks' network: only they reach it (a confined answer has no
+            # network of its own and never binds a socket).
+            listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            listening.bind(("127.0.0.1", 0))
+            listening.listen(128)
         if listening is None:
             listening = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             listening.bind(str(socket_path))
@@ -336,6 +360,9 @@ class AnswerHost:
             "memory_mb": spec.memory_mb,
             "cpu_seconds": spec.cpu_seconds,
         }
+        if over_tcp:
+            # The app decides alone whom to trust and what it says about itself.
+            command["uvicorn"] = {"proxy_headers": False, "server_header": False}
         if spec.files:
             command |= {"files": spec.files, "entry": spec.entry}
         else:

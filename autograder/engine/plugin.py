@@ -2,7 +2,9 @@
 
 Fixtures (session scope; ``autograder.engine.checkkit`` documents them for check authors):
 
-- ``learner_client``: HTTP to the learner's app, in its own process (``AnswerClient``)
+- ``learner_client``: HTTP to the learner's app, in its own process (``AnswerClient``; for an
+  exercise served over TCP a ``TcpAnswerClient``, whose ``peer(address)`` connects from another
+  loopback address)
 - ``learner_source``: the answer's source text, for checks that read it
 - ``learner_contract``: the OpenAPI document the learner's app serves, parsed
 - ``learner_report``: what the answer process reported (detail for messages, never a verdict)
@@ -17,22 +19,30 @@ Fixtures (session scope; ``autograder.engine.checkkit`` documents them for check
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import httpx
 import pytest
 
 from autograder.engine.checkkit import CheckFailed, fail, require, show, validation_error_text
 from autograder.engine.clients import (
+    BASE_URL,
+    FINGERPRINTED,
     AnswerClient,
     AnswerGone,
     AnswerRefused,
+    BoundedAsyncTransport,
+    BoundedTransport,
     CheckTimeout,
     InProcessClient,
+    fingerprint,
+    fingerprint_async,
 )
 from autograder.engine.results import CheckResult
 from autograder.engine.starvation import HINT as STARVED_HINT
@@ -122,6 +132,66 @@ class CheckPlugin:
 
 
 RUN = pytest.StashKey[CheckPlugin]()
+PROXY_ADDRESS = "127.0.0.1"  # where a TCP-served app's own proxy connects from
+
+
+class TcpAnswerClient(AnswerClient):
+    """``AnswerClient`` for an app served over TCP on loopback (``Exercise.served_over``),
+    connecting from ``local_address``: 127.0.0.1 plays a proxy on the app's machine, another
+    loopback address (127.0.0.2, ...) a stranger. Requests carry the run's Host, as over a
+    Unix socket, unless a check sends its own."""
+
+    def __init__(
+        self, url: str, report: Any, *, local_address: str = PROXY_ADDRESS, socket_inode: int = 0
+    ) -> None:
+        super().__init__("", report, socket_inode=socket_inode)
+        self.url, self.local_address = url, local_address
+        self._client.close()
+        self._client = httpx.Client(
+            transport=BoundedTransport(
+                httpx.HTTPTransport(local_address=local_address, verify=False)
+            ),
+            base_url=url,
+            headers={**FINGERPRINTED, "Host": httpx.URL(BASE_URL).netloc.decode()},
+            event_hooks={"request": [fingerprint]},
+            timeout=httpx.Timeout(self.timeout, connect=5.0),
+        )
+        self._peers: list[TcpAnswerClient] = []
+
+    def peer(self, local_address: str) -> TcpAnswerClient:
+        """A client of the same app connecting from ``local_address``; closed with this one."""
+        client = TcpAnswerClient(
+            self.url, self.report, local_address=local_address, socket_inode=self.cpu.socket_inode
+        )
+        self._peers.append(client)
+        return client
+
+    def close(self) -> None:
+        for client in self._peers:
+            client.close()
+        super().close()
+
+    @contextlib.asynccontextmanager
+    async def _async_client(self) -> AsyncIterator[httpx.AsyncClient]:
+        transport = BoundedAsyncTransport(
+            httpx.AsyncHTTPTransport(local_address=self.local_address, verify=False)
+        )
+        async with httpx.AsyncClient(
+            transport=transport,
+            base_url=self.url,
+            headers={**FINGERPRINTED, "Host": httpx.URL(BASE_URL).netloc.decode()},
+            event_hooks={"request": [fingerprint_async]},
+            timeout=self.timeout,
+        ) as client:
+            yield client
+
+
+def client_of(answer: RunningAnswer, report: Any = None) -> AnswerClient:
+    """The checks' client for a running answer: over its Unix socket, or TCP when it has a URL."""
+    report = answer.report if report is None else report
+    if answer.url:
+        return TcpAnswerClient(answer.url, report, socket_inode=answer.socket_inode)
+    return AnswerClient(str(answer.socket_path), report, socket_inode=answer.socket_inode)
 
 
 def _evidence(request: pytest.FixtureRequest) -> Evidence:
@@ -134,11 +204,7 @@ def _evidence(request: pytest.FixtureRequest) -> Evidence:
 @pytest.fixture(scope="session")
 def learner_client(request: pytest.FixtureRequest) -> Iterator[AnswerClient]:
     evidence = _evidence(request)
-    client = AnswerClient(
-        str(evidence.answer.socket_path),
-        evidence.report,
-        socket_inode=evidence.answer.socket_inode,
-    )
+    client = client_of(evidence.answer, evidence.report)
     yield client
     client.close()
 
@@ -200,9 +266,7 @@ class _StartedByChecks:
         """A client for ``answer`` once it serves; None if it did not start in time."""
         if not answer.wait_until_serving(ANOTHER_START_TIMEOUT_SECONDS):
             return None
-        client = AnswerClient(
-            str(answer.socket_path), answer.report, socket_inode=answer.socket_inode
-        )
+        client = client_of(answer)
         self.clients.append(client)
         return client
 

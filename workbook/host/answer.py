@@ -84,7 +84,10 @@ def run(command: dict[str, Any], app_socket: Any, report_fd: int) -> None:
         )
         os._exit(3)
     report.emit("loaded", files=len(loaded.files))
-    started = _serve(app, app_socket, report, loaded.files, command.get("lifespan_cycles") or {})
+    started = _serve(
+        app, app_socket, report, loaded.files, command.get("lifespan_cycles") or {},
+        command.get("uvicorn") or {},
+    )  # fmt: skip
     report.emit("stopped", started=started)
     sys.stdout.flush()
     os._exit(0)
@@ -162,12 +165,24 @@ def _load(command: dict[str, Any], workdir: Path) -> LoadedAnswer:
     return load_cell(command["exercise"], command["source"])
 
 
+# uvicorn options an exercise may change (``Exercise.served_over == "tcp"`` sets both False).
+UVICORN_OPTIONS = ("proxy_headers", "server_header")
+
+
 def _serve(
-    app: Any, app_socket: Any, report: Report, files: list[str], cycles: dict[str, Any]
+    app: Any,
+    app_socket: Any,
+    report: Report,
+    files: list[str],
+    cycles: dict[str, Any],
+    options: dict[str, Any] | None = None,
 ) -> bool:
     import uvicorn
 
     hosted = HostedApp(app, report, files, cycles)
+    chosen = {
+        name: bool(value) for name, value in (options or {}).items() if name in UVICORN_OPTIONS
+    }
     config = uvicorn.Config(
         hosted,
         lifespan="on",
@@ -178,6 +193,7 @@ def _serve(
         loop="asyncio",
         timeout_keep_alive=30,
         timeout_graceful_shutdown=2,
+        **chosen,
     )
     server = _prompt_server_class()(config)
     # uvicorn re-raises the signal that stopped it once it has shut down; ignored, that lets
