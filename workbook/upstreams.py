@@ -54,13 +54,13 @@ from typing import Annotated, Any, Literal
 import uvicorn
 from fastapi import FastAPI, HTTPException, Query
 from fastapi import Path as PathParam
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from workbook.host.protocol import upstream_env_name
 
-SERVICES = ("profile", "llm", "geocoder", "audit", "models", "mailer", "pricing")
+SERVICES = ("profile", "llm", "geocoder", "audit", "models", "mailer", "pricing", "carrier")
 STARTUP_TIMEOUT_SECONDS = 10.0
 # A round trip to the profile service's database: long enough that ten requests waiting on it
 # one after another (a blocked loop) take visibly longer than ten waiting together.
@@ -522,6 +522,56 @@ def build_pricing_service(
     return service
 
 
+# The parcel carrier delivers to these countries; its rate engine is down for every other one.
+CARRIER_COUNTRIES = ("AT", "BE", "DE", "DK", "ES", "FR", "IT", "NL", "PL", "SE")
+CARRIER_NODE = "rates-3.eu-west.carrier.internal:7001"  # what its error bodies say about itself
+
+
+class LabelIn(BaseModel):
+    to: Annotated[str, Field(max_length=8)]
+    grams: Annotated[int, Field(ge=1, le=30_000)]
+
+
+def build_carrier_service(data: Callable[[], ServiceData] = lambda: DEMO_DATA) -> FastAPI:
+    """A parcel carrier's API, called with the shop's key in the query (``?key=...``).
+
+    ``GET /v1/rates?to=&grams=`` quotes a parcel; ``POST /v1/labels`` buys its label. For a
+    country it does not serve, its rate engine is down: 503, and (as careless partners do) an
+    error body that repeats the key it was called with and names its internal node.
+    """
+    service = FastAPI(title="Fake parcel carrier")
+
+    def down(to: str, key: str) -> JSONResponse:
+        return JSONResponse(
+            {
+                "error": f"rate engine unavailable for {to!r}",
+                "debug": {"account_key": key, "node": CARRIER_NODE},
+            },
+            status_code=503,
+        )
+
+    @service.get("/v1/rates", response_model=None)
+    async def rates(
+        to: Annotated[str, Query(max_length=8)],
+        grams: Annotated[int, Query(ge=1, le=30_000)],
+        key: Annotated[str, Query(max_length=200)],
+    ) -> dict[str, object] | JSONResponse:
+        if to not in CARRIER_COUNTRIES:
+            return down(to, key)
+        return {"to": to, "grams": grams, "cents": data().price_of(f"parcel-{to}", str(grams))}
+
+    @service.post("/v1/labels", status_code=201, response_model=None)
+    async def labels(
+        label: LabelIn, key: Annotated[str, Query(max_length=200)]
+    ) -> dict[str, object] | JSONResponse:
+        if label.to not in CARRIER_COUNTRIES:
+            return down(label.to, key)
+        tracking = data().price_of(f"label-{label.to}", str(label.grams))
+        return {"tracking": f"CX{tracking:06d}{label.to}", "to": label.to, "grams": label.grams}
+
+    return service
+
+
 # --- a set of services, served on loopback (and Unix sockets) -----------------------------------
 
 
@@ -606,6 +656,7 @@ class FakeServices:
             "pricing": lambda: build_pricing_service(
                 self.price_lookups, data, lambda: self.price_seconds
             ),
+            "carrier": lambda: build_carrier_service(data),
         }
         sockets: dict[str, list[socket.socket]] = {}
         for name in SERVICES:
@@ -786,3 +837,8 @@ def mailer_service_url() -> str:
 def pricing_service_url() -> str:
     """Base URL of the fake pricing partner."""
     return service_url("pricing")
+
+
+def carrier_service_url() -> str:
+    """Base URL of the fake parcel carrier."""
+    return service_url("carrier")
