@@ -1,0 +1,73 @@
+import json
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from autograder.checks.sec_headers import INTERNAL_WORDS, policy_problems
+from autograder.engine.checkkit import fail, rule, show
+from autograder.engine.proptest import examples
+
+# Note texts: plain, bold, and some with a lone `**` the renderer fails on; too long ones too.
+texts = st.lists(
+    st.sampled_from(["milk", "**", "<b>", " ", "ünïcode", "&amp;", "x" * 90]), max_size=6
+).map("".join)
+notes = st.fixed_dictionaries({"title": texts, "body": texts})
+# Requests whose answer does not depend on what earlier checks created: notes 1 to 3 (3 is the
+# one the renderer fails on), ids no app reaches, wrong types, unknown paths, every method.
+paths = st.one_of(
+    st.sampled_from(["/notes", "/notes/1", "/notes/2/preview", "/notes/3/preview", "/notes/0"]),
+    st.integers(min_value=10**6, max_value=10**9).map(lambda n: f"/notes/{n}/preview"),
+    st.sampled_from(["/notes/abc", "/notes/1/preview/", "/", "/nothing/here", "/notes/-4"]),
+)
+methods = st.sampled_from(["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"])
+
+
+def _like_the_reference(mine, theirs, line):
+    if mine.status_code != theirs.status_code:
+        fail(f"{line}: your app answered {show(mine)}, the reference answered {show(theirs)}.")
+    missing, expected = policy_problems(mine), policy_problems(theirs)
+    if missing and not expected:
+        fail(
+            f"{line} answered {mine.status_code} without " + "; without ".join(missing) + ", "
+            "which the reference sends on this answer too."
+        )
+    told = [word for word in INTERNAL_WORDS if word.lower() in mine.text.lower()]
+    if mine.status_code >= 500 and told:
+        fail(f"{line} answered {show(mine)}: it tells the client what failed ({', '.join(told)}).")
+
+
+@rule(
+    "security-10",
+    hint="Every answer, whatever the method, path or error, carries the headers.",
+)
+@examples
+@given(method=methods, path=paths)
+def test_any_request_is_answered_with_the_headers(learner_client, reference_client, method, path):
+    """generated methods and paths get the reference's status, with its headers"""
+    kwargs = {"json": {"title": "Plan", "body": "x"}} if method in ("POST", "PUT", "PATCH") else {}
+    mine = learner_client.request(method, path, **kwargs)
+    theirs = reference_client.request(method, path, **kwargs)
+    _like_the_reference(mine, theirs, f"{method} {path}")
+
+
+@rule(
+    "security-10",
+    hint="A note that fails to render is a 500 with the headers, like any other answer.",
+)
+@examples
+@given(note=notes)
+def test_any_note_and_its_page_are_answered_with_the_headers(
+    learner_client, reference_client, note
+):
+    """generated notes, then their pages (some the renderer fails on), as the reference"""
+    sent = f"POST /notes with {json.dumps(note, ensure_ascii=False)[:120]}"
+    mine = learner_client.post("/notes", json=note)
+    theirs = reference_client.post("/notes", json=note)
+    _like_the_reference(mine, theirs, sent)
+    if theirs.status_code != 201:
+        return
+    # Each app's own id: the learner's app has served the visible checks' notes as well.
+    for suffix in ("", "/preview"):
+        mine_page = learner_client.get(f"/notes/{mine.json()['id']}{suffix}")
+        theirs_page = reference_client.get(f"/notes/{theirs.json()['id']}{suffix}")
+        _like_the_reference(mine_page, theirs_page, f"GET the new note{suffix} ({sent})")
