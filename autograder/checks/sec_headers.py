@@ -147,6 +147,17 @@ def test_refusals_carry_the_headers(learner_client):
         expect_protected(response, request_line)
 
 
+def _broken_page(learner_client):
+    request_line = f"GET {BROKEN_PAGE} (a note the renderer fails on)"
+    response = learner_client.get(BROKEN_PAGE)
+    require(
+        response.status_code == 500,
+        f"{request_line} answered {show(response)}; expected status 500: the renderer raises "
+        "on this note, and nothing should hide that from the client's status.",
+    )
+    return request_line, response
+
+
 @rule(
     "security-10",
     hint=(
@@ -158,13 +169,7 @@ def test_refusals_carry_the_headers(learner_client):
 )
 def test_an_unhandled_error_carries_the_headers(learner_client):
     """an unhandled error's 500 carries the security headers too"""
-    request_line = f"GET {BROKEN_PAGE} (a note the renderer fails on)"
-    response = learner_client.get(BROKEN_PAGE)
-    require(
-        response.status_code == 500,
-        f"{request_line} answered {show(response)}; expected status 500: the renderer raises "
-        "on this note, and nothing should hide that from the client's status.",
-    )
+    request_line, response = _broken_page(learner_client)
     expect_protected(response, request_line, OUTSIDE)
 
 
@@ -177,12 +182,7 @@ def test_an_unhandled_error_carries_the_headers(learner_client):
 )
 def test_an_unhandled_error_tells_nothing(learner_client):
     """an unhandled error's 500 says nothing of what went wrong inside"""
-    request_line = f"GET {BROKEN_PAGE} (a note the renderer fails on)"
-    response = learner_client.get(BROKEN_PAGE)
-    require(
-        response.status_code == 500,
-        f"{request_line} answered {show(response)}; expected status 500.",
-    )
+    request_line, response = _broken_page(learner_client)
     told = [word for word in INTERNAL_WORDS if word.lower() in response.text.lower()]
     require(
         not told,
