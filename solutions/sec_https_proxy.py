@@ -1,13 +1,11 @@
+from collections.abc import Awaitable, Callable
 from functools import lru_cache
-from typing import Annotated
 
-from fastapi import Depends, FastAPI, Request, status
+from fastapi import FastAPI, Request, Response, status
 from pydantic import BaseModel
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from starlette.datastructures import MutableHeaders
 from starlette.middleware.httpsredirect import HTTPSRedirectMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 
@@ -27,27 +25,7 @@ def get_settings() -> Settings:
     return Settings()
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
-
-
-class StrictTransportSecurity:
-    """Adds HSTS to https answers (browsers ignore it over http, so it is not sent there)."""
-
-    def __init__(self, app: ASGIApp, max_age: int) -> None:
-        self.app = app
-        self.value = f"max-age={max_age}; includeSubDomains"
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["scheme"] != "https":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_hsts(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                MutableHeaders(scope=message).append("Strict-Transport-Security", self.value)
-            await send(message)
-
-        await self.app(scope, receive, send_with_hsts)
+CallNext = Callable[[Request], Awaitable[Response]]
 
 
 class Caller(BaseModel):
@@ -67,6 +45,15 @@ class NewOrder(BaseModel):
 
 def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="Shop")
+    hsts = f"max-age={settings.hsts_max_age}; includeSubDomains"
+
+    @app.middleware("http")  # added first: the innermost layer, under the redirect
+    async def strict_transport_security(request: Request, call_next: CallNext) -> Response:
+        """HSTS on https answers (browsers ignore it over http, so it is not sent there)."""
+        response = await call_next(request)
+        if request.url.scheme == "https":
+            response.headers["Strict-Transport-Security"] = hsts
+        return response
 
     @app.get("/whoami")
     async def whoami(request: Request) -> Caller:
@@ -84,8 +71,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     # The last added is the outermost. Read from the outside in: the proxy's headers are
     # applied first (from the trusted proxy only), then the Host is checked, and only then is
-    # plain http redirected, to a Host known to be ours; HSTS goes on https answers.
-    app.add_middleware(StrictTransportSecurity, max_age=settings.hsts_max_age)
+    # plain http redirected, to a Host known to be ours.
     app.add_middleware(HTTPSRedirectMiddleware)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
