@@ -493,3 +493,73 @@ def test_a_check_cell_run_before_the_setup_cell_says_what_to_run_and_the_cell_af
     assert not [out for out in exercise.outputs if out.output_type == "error"], exercise.outputs
     (verdict,) = [out for out in again.outputs if out.output_type == "error"]
     assert verdict["ename"] == "ExerciseNotPassed"  # the starter, checked: the loop goes on
+
+
+# --- lesson 04's pytest demo: out of order it says what to run; in order, only the results ------
+
+
+@pytest.mark.slow
+def test_lesson_04s_pytest_demo_run_out_of_order_says_what_to_run_and_shows_only_results():
+    lesson = nbformat.read(LOADED.lesson("04-dependency-injection").notebook_path, as_version=4)
+    code = [cell.source for cell in lesson.cells if cell.cell_type == "code"]
+    library = next(source for source in code if "create_library(" in source)
+    search = next(source for source in code if "pasting_app = FastAPI()" in source)
+    configure = next(source for source in code if "ipytest.autoconfig(" in source)
+    test = next(source for source in code if "def test_every_dependency_can_be_swapped" in source)
+    # A fresh kernel (a restart): the test first, then each cell it names, then the test again.
+    executed = _run_in_a_fresh_kernel([test, search, configure, library, search, test])
+    early, search_early, _, _, _, in_order = executed.cells
+    for cell, names in ((early, "search demo's cell"), (search_early, "creates the library")):
+        (error,) = [out for out in cell.outputs if out.output_type == "error"]
+        assert len(error["traceback"]) == 1 and "\n" not in error["traceback"][0], error
+        assert names in error["evalue"] and " first" in error["evalue"], error["evalue"]
+        assert [out for out in cell.outputs if out.output_type != "error"] == [], cell.outputs
+    assert not [out for out in in_order.outputs if out.output_type == "error"], in_order.outputs
+    printed = re.sub(
+        r"\x1b\[[0-9;]*m", "", "".join(out.get("text", "") for out in in_order.outputs)
+    )
+    assert re.search(r"\b1 passed in ", printed), printed
+    for noise in ("test session starts", "platform ", "rootdir:", "plugins:", "collected "):
+        assert noise not in printed, f"pytest's header is shown ({noise!r}):\n{printed}"
+
+
+# --- lesson 06's load demo shows its progress as it goes ------------------------------------------
+
+_A_SLOW_LOAD = """
+import asyncio
+from fastapi import FastAPI
+from workbook.load import measure_load
+
+app = FastAPI()
+
+@app.get("/slow")
+async def slow() -> str:
+    await asyncio.sleep(0.1)
+    return "late"
+
+result = measure_load(app, "/slow", requests=24, concurrency=2, progress="a slow app")
+"""
+
+
+@pytest.mark.slow
+def test_a_load_run_shows_its_progress_in_place_and_the_saved_notebook_reads_done():
+    from nbclient import NotebookClient
+
+    updates: list[str] = []
+
+    class Watching(NotebookClient):
+        def _update_display_id(self, display_id, msg):
+            updates.append(msg["content"]["data"]["text/plain"])
+            super()._update_display_id(display_id, msg)
+
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(_A_SLOW_LOAD)])
+    Watching(notebook, timeout=120, kernel_name="python3").execute()
+    (shown,) = notebook.cells[0].outputs  # one line, redrawn: no stream of lines below it
+    assert shown.output_type == "display_data", shown
+    assert re.fullmatch(
+        r"a slow app: \[█+\] done: 24 requests answered in [\d.]+ s", shown.data["text/plain"]
+    )
+    running = [line for line in updates if "done" not in line]
+    assert running, f"no progress was shown while it ran: {updates}"
+    assert all(re.search(r"\[[█░]+\] \d+ of 24 requests answered, \d+ s", line) for line in running)
+    nbformat.validate(nbformat.reads(nbformat.writes(notebook), as_version=4))

@@ -245,3 +245,47 @@ def test_an_app_that_stopped_answering_is_named_by_its_error_and_its_report():
     said = client._gone("GET /books", ConnectionResetError())
     assert "(ConnectionResetError)" in said
     assert "It reported RuntimeError: the pool is closed" in said
+
+
+LONG_TITLE = "Security: what an app lets through, and what it tells"  # lesson 07's
+
+
+def _with_a_long_lesson_title():
+    """The registry with a lesson titled as long as lesson 07 is (whether or not it is there)."""
+    from dataclasses import replace
+
+    lessons = tuple(
+        replace(lesson, title=LONG_TITLE) if index == len(REGISTRY.lessons) - 1 else lesson
+        for index, lesson in enumerate(REGISTRY.lessons)
+    )
+    return replace(REGISTRY, lessons=lessons), lessons[-1]
+
+
+def test_a_long_lesson_title_never_breaks_the_progress_bar():
+    import html as html_module
+    import re
+
+    grown, long = _with_a_long_lesson_title()
+    summary = progress_store.summarize(registry=grown)
+    heading = f"{long.id}: {LONG_TITLE}"
+    escaped = html_module.escape(heading, quote=True)
+    for focus in (long.id, REGISTRY.lessons[0].id):
+        page = summary.render_html(focus)
+        # The workbook's list: one line a lesson, the bar first, the title cut with an ellipsis
+        # (the whole of it in the title attribute), so the bar never wraps.
+        rows = re.findall(r"<div style='([^']*)' title='([^']*)'>(.{0,40})", page)
+        (style, _, opening) = next((row for row in rows if row[1] == escaped), (None,) * 3)
+        assert style is not None, f"no row of the workbook's list is titled {heading!r}:\n{page}"
+        assert "white-space:nowrap" in style and "text-overflow:ellipsis" in style, style
+        assert "overflow:hidden" in style and opening.startswith("<span role='progressbar'")
+    # The focused lesson: its heading on a line of its own, the bar on the next.
+    page = summary.render_html(long.id)
+    lesson_block = page.split(f"data-lesson='{long.id}'>", 1)[1]
+    assert lesson_block.startswith(f"<div><b>{html_module.escape(heading)}</b></div>")
+    bar_line = lesson_block.split("</b></div>", 1)[1]
+    assert bar_line.startswith("<div style='white-space:nowrap'><span role='progressbar'")
+    # Text: every line fits 100 columns; the focused lesson's title is shown whole once.
+    for focus in (long.id, None):
+        text = summary.render_text(focus)
+        assert max(len(line) for line in text.splitlines()) <= 100, text
+    assert summary.render_text(long.id).splitlines().count(heading) == 1

@@ -4,16 +4,45 @@
 ASGI transport, no sockets) and returns each request's latency. It runs its own event loop in
 a worker thread, so it works the same in a script and in a Jupyter kernel (whose main thread
 already runs a loop).
+
+``needs_earlier_cells`` opens a demo cell that uses what earlier cells define: run out of order
+(after a kernel restart, say), the cell stops with one line naming the cell to run first,
+instead of a traceback from deep inside the demo.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
+
+
+class RunEarlierCellFirst(Exception):
+    """A demo cell run before a cell it needs; IPython shows its one line, no traceback."""
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"{type(self).__name__}: {self}"]
+
+
+def needs_earlier_cells(**defined_by: str) -> None:
+    """Stop the calling cell, in one line, if a name it uses is not defined yet.
+
+    Each keyword is a name the cell uses, its value the cell that defines it, in notebook order:
+    ``needs_earlier_cells(library="the cell that creates the library")``.
+    """
+    namespace = sys._getframe(1).f_globals  # the notebook's names, as the cell sees them
+    missing = [name for name in defined_by if name not in namespace]
+    if not missing:
+        return
+    cell = defined_by[missing[0]]
+    raise RunEarlierCellFirst(
+        f"Run {cell} first, then this cell again: this cell uses {missing[0]}, which that cell "
+        "defines."
+    )
 
 
 async def _timed_requests(app: Any, path: str, concurrent: int) -> list[float]:

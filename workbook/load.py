@@ -5,6 +5,10 @@ app: ``concurrency`` clients, each sending its requests one after another, ``req
 bounded in time. What comes back is what a load-testing tool would print: requests per second
 and latency percentiles. It is deliberately small (httpx and asyncio, no extra tool), and a
 measurement on a shared machine: compare two apps within one run, never with a fixed number.
+
+``measure_load(..., progress="label")`` shows how far the run is as it goes: in a Jupyter kernel
+one line that updates in place (a display with an id: JupyterLab redraws it, nbclient keeps its
+last state, so the saved notebook reads "done"), elsewhere a line when it starts and ends.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import asyncio
 import contextlib
 import socket
 import statistics
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -90,9 +95,15 @@ def served(app: Any) -> Iterator[str]:
 
 
 async def _load(
-    base_url: str, path: str, requests: int, concurrency: int, time_limit: float
+    base_url: str,
+    path: str,
+    requests: int,
+    concurrency: int,
+    time_limit: float,
+    latencies: list[float] | None = None,
 ) -> LoadResult:
-    latencies: list[float] = []
+    # The caller may hand the list in to watch it fill (progress), from another thread.
+    latencies = [] if latencies is None else latencies
     statuses: dict[int, int] = {}
     errors = 0
     remaining = iter(range(requests))
@@ -134,20 +145,95 @@ def measure_load(
     requests: int = 400,
     concurrency: int = 20,
     time_limit: float = 20.0,
+    progress: str | None = None,
 ) -> LoadResult:
-    """Serve ``app`` and send it ``requests`` GETs of ``path`` from ``concurrency`` clients."""
+    """Serve ``app`` and send it ``requests`` GETs of ``path`` from ``concurrency`` clients.
+
+    With ``progress``, the run's progress is shown under that label as it goes.
+    """
+    shown = _Progress(progress, requests, time_limit) if progress else None
     with served(app) as base_url:
         # Warm: the first request pays for imports and caches nobody pays twice.
         httpx.get(base_url + path, timeout=30)
-        return _run(_load(base_url, path, requests, concurrency, time_limit))
+        answered: list[float] = []
+        started = time.perf_counter()
+        result = _run(
+            _load(base_url, path, requests, concurrency, time_limit, answered),
+            on_tick=(lambda: shown.running(len(answered), time.perf_counter() - started))
+            if shown
+            else None,
+        )
+    if shown:
+        shown.done(result)
+    return result
 
 
-def _run(coroutine: Any) -> Any:
-    """Run ``coroutine`` to the end, also from a notebook, whose own loop is already running."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coroutine)
+PROGRESS_TICK_SECONDS = 0.5
+_PROGRESS_BAR_WIDTH = 24
+
+
+class _Progress:
+    """One line that says how far a load run is: updated in place in a kernel, else printed."""
+
+    def __init__(self, label: str, requests: int, time_limit: float) -> None:
+        from IPython import get_ipython
+
+        self.label, self.requests, self.time_limit = label, requests, time_limit
+        shell = get_ipython()
+        self.handle = None
+        if shell is not None and getattr(shell, "kernel", None) is not None:
+            from IPython.display import display
+
+            self.handle = display(self._bundle(self._line(0, 0.0)), raw=True, display_id=True)
+        else:
+            self._print(f"{label}: {requests} requests, at most {time_limit:.0f} s ...")
+
+    def _line(self, answered: int, seconds: float) -> str:
+        # Whichever ends first: every request answered, or the time limit.
+        share = min(1.0, max(answered / self.requests, seconds / self.time_limit))
+        filled = round(share * _PROGRESS_BAR_WIDTH)
+        bar = "█" * filled + "░" * (_PROGRESS_BAR_WIDTH - filled)
+        return (
+            f"{self.label}: [{bar}] {answered} of {self.requests} requests answered, "
+            f"{seconds:.0f} s (at most {self.time_limit:.0f} s)"
+        )
+
+    @staticmethod
+    def _bundle(line: str) -> dict[str, str]:
+        return {"text/plain": line}
+
+    @staticmethod
+    def _print(line: str) -> None:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
+    def running(self, answered: int, seconds: float) -> None:
+        if self.handle is not None:
+            self.handle.update(self._bundle(self._line(answered, seconds)), raw=True)
+
+    def done(self, result: LoadResult) -> None:
+        bar = "█" * _PROGRESS_BAR_WIDTH
+        line = (
+            f"{self.label}: [{bar}] done: {result.requests} requests answered in "
+            f"{result.seconds:.1f} s"
+        )
+        if self.handle is not None:
+            self.handle.update(self._bundle(line), raw=True)
+        else:
+            self._print(line)
+
+
+def _run(coroutine: Any, on_tick: Any = None) -> Any:
+    """Run ``coroutine`` to the end, also from a notebook, whose own loop is already running.
+
+    ``on_tick`` (if given) is called from the calling thread every ``PROGRESS_TICK_SECONDS``
+    while it runs: the thread a notebook's display belongs to.
+    """
+    if on_tick is None:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(coroutine)
     outcome: dict[str, Any] = {}
 
     def run_in_thread() -> None:
@@ -158,7 +244,10 @@ def _run(coroutine: Any) -> Any:
 
     thread = threading.Thread(target=run_in_thread, name="load-clients")
     thread.start()
-    thread.join()
+    while thread.is_alive():
+        thread.join(PROGRESS_TICK_SECONDS if on_tick else None)
+        if on_tick and thread.is_alive():
+            on_tick()
     if "error" in outcome:
         raise outcome["error"]
     return outcome["result"]

@@ -447,6 +447,8 @@ class WorkbookProgress:
         focused = [self.lesson(lesson_id)] if lesson_id else list(self.lessons)
         lines: list[str] = []
         for lesson in focused:
+            if len(lesson.heading) > _TEXT_LABEL_WIDTH:  # whole, once, above its cut bar line
+                lines.append(lesson.heading)
             lines.append(_text_bar_line(lesson.heading, lesson.tally))
             for item in lesson.exercises:
                 mark = {"passed": "✔", "passed-earlier": "!", "failing": "✘"}.get(item.state, "·")
@@ -469,9 +471,13 @@ class WorkbookProgress:
         # summary must read the same in JupyterLab, in nbconvert's HTML and in a dark theme.
         focused = [self.lesson(lesson_id)] if lesson_id else list(self.lessons)
         parts = [_html_lesson(lesson) for lesson in focused]
+        # One line a lesson, bar and count first: a long title is cut with an ellipsis at the
+        # output's width (its whole text in the title attribute) and never pushes the bar down.
         others = "".join(
-            f"<div style='margin:2px 0'>{_html_bar(lesson.tally, width='10em')} "
-            f"{html.escape(lesson.heading)} ({len(lesson.tally.done)}/{lesson.tally.total})</div>"
+            f"<div style='margin:2px 0;white-space:nowrap;overflow:hidden;"
+            f"text-overflow:ellipsis' title='{html.escape(lesson.heading, quote=True)}'>"
+            f"{_html_bar(lesson.tally, width='10em')} "
+            f"({len(lesson.tally.done)}/{lesson.tally.total}) {html.escape(lesson.heading)}</div>"
             for lesson in self.lessons
         )
         whole = (
@@ -503,7 +509,12 @@ HELP_LINE = (
 _BAR_WIDTH = 20
 
 
+_TEXT_LABEL_WIDTH = 48  # a longer label is cut with an ellipsis: the line stays under 100 columns
+
+
 def _text_bar_line(label: str, tally: Tally) -> str:
+    if len(label) > _TEXT_LABEL_WIDTH:
+        label = label[: _TEXT_LABEL_WIDTH - 1].rstrip() + "…"
     filled = round(tally.fraction * _BAR_WIDTH)
     bar = "█" * filled + "░" * (_BAR_WIDTH - filled)
     return (
@@ -547,10 +558,12 @@ def _html_lesson(lesson: LessonProgress) -> str:
         f"<small style='color:{colours[item.state]}'>{html.escape(item.describe())}</small></div>"
         for item in lesson.exercises
     )
+    # The heading on a line of its own (a long title wraps there), the bar and count on the next.
     return (
-        f"<div data-lesson='{html.escape(lesson.lesson.id)}'><b>{html.escape(lesson.heading)}</b>"
-        f": {_html_count(lesson.tally)} {_html_bar(lesson.tally)}"
-        f"<div style='margin:4px 0 4px 0.5em'>{rows}</div></div>"
+        f"<div data-lesson='{html.escape(lesson.lesson.id)}'><div><b>"
+        f"{html.escape(lesson.heading)}</b></div>"
+        f"<div style='white-space:nowrap'>{_html_bar(lesson.tally)} {_html_count(lesson.tally)}"
+        f"</div><div style='margin:4px 0 4px 0.5em'>{rows}</div></div>"
     )
 
 
