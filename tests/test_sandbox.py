@@ -182,6 +182,26 @@ def test_a_process_bomb_is_stopped_and_the_next_answer_runs(confined):
     assert len(probe(confined)["processes"]) < 10
 
 
+def test_a_bomb_stopped_by_the_cgroups_process_limit_is_noted_the_same(confined):
+    # Threads count against the sandbox cgroup's pids.max, not against the zygote's count of
+    # processes: the limit refuses clones long before there are 64 processes. The bomb then
+    # lets its threads go and serves, as a process bomb whose forks were refused might.
+    if confined.host is None or confined.host.cgroup is None:
+        pytest.skip("no cgroup here: nothing but the zygote's count limits processes")
+    bomb = PROBE_APP + (
+        "\nimport threading\nthreading.stack_size(64 * 1024)\nrelease = threading.Event()\n"
+        "threads = []\ntry:\n    for _ in range(5000):\n"
+        "        threads.append(threading.Thread(target=release.wait, daemon=True))\n"
+        "        threads[-1].start()\nexcept RuntimeError:\n    pass\n"
+        "release.set()\nfor thread in threads:\n    thread.join()\n"
+    )
+    answer = confined.host.start_answer(AnswerSpec("async-sleep", source=bomb))
+    answer.wait_until_serving(20)
+    answer.stop()
+    assert "more than 64 processes" in answer.stop_note
+    assert len(probe(confined)["processes"]) < 10
+
+
 # --- limits, seen through grading ---------------------------------------------------------------
 
 

@@ -93,10 +93,18 @@ class Group:
         script = (
             'n=$1; shift; while [ "$n" -gt 0 ]; do '
             'echo $$ > "$1" || { echo "could not join the cgroup $1" >&2; exit 125; }; '
-            'shift; n=$((n-1)); done; exec "$@"'
+            "shift; n=$((n-1)); done; "
+            # The group's pids.events, open on a free descriptor the command inherits: a
+            # sandbox's zygote sees no /sys, and reads there the forks the group's limit refused.
+            'events=$1; shift; if [ -n "$events" ]; then for fd in 9 8 7 6 5 4 3; do '
+            r'if [ ! -e /proc/self/fd/$fd ]; then eval "exec $fd<\"\$events\"" || true; break; '
+            'fi; done; fi; exec "$@"'
         )
         files = [str(path) for path in self.procs_files]
-        return ["/bin/sh", "-c", script, "join-cgroup", str(len(files)), *files, *command]
+        events = next(
+            (str(f / "pids.events") for f in self.folders if (f / "pids.events").exists()), ""
+        )
+        return ["/bin/sh", "-c", script, "join-cgroup", str(len(files)), *files, events, *command]
 
     def pids(self) -> set[int]:
         found: set[int] = set()

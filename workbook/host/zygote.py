@@ -83,11 +83,18 @@ class Zygote:
     control: socket.socket
     confined: bool
     max_processes: int
+    # The sandbox cgroup's pids.events, inherited (cgroups.Group.join_command): forks its
+    # limit refused. None where there is no such group.
+    pids_events: int | None = None
     running: dict[str, int] = field(default_factory=dict)  # answer id -> pid
     notes: dict[str, str] = field(default_factory=dict)  # answer id -> why it was killed
     ended: dict[int, int] = field(default_factory=dict)  # pid -> wait status, once reaped
     # What /tmp held before any answer ran: the folders that lead to read-only binds.
     kept: set[str] = field(default_factory=lambda: set(os.listdir("/tmp")))
+    forks_refused: int = 0  # pids.events' count when last looked at
+
+    def __post_init__(self) -> None:
+        self.forks_refused = _forks_refused(self.pids_events)
 
     def serve(self) -> None:
         parent = os.getppid()
@@ -150,6 +157,8 @@ class Zygote:
         if len(fds) != 2:
             return {"ok": False, "error": "start needs the app socket and the report pipe"}
         answer_id = str(command["id"])
+        if not self.running:  # forks refused before this answer are none of its doing
+            self.forks_refused = _forks_refused(self.pids_events)
         pid = os.fork()
         if pid == 0:
             try:
@@ -166,6 +175,11 @@ class Zygote:
         return {"ok": True}
 
     def _stop(self, answer_id: str, grace: float) -> dict[str, Any]:
+        if answer_id in self.running and self.confined:
+            # A bomb may have grown since the last poll: a stop that arrives before the next
+            # one (a busy machine runs our poll late) would otherwise find only an answer that
+            # ends when asked, its processes killed with it, and no note of the bomb.
+            self._keep_processes_bounded()
         pid = self.running.pop(answer_id, None)
         note = self.notes.pop(answer_id, "")
         if pid is None:
@@ -195,8 +209,12 @@ class Zygote:
         return len(others)
 
     def _keep_processes_bounded(self) -> None:
-        if len(_processes_besides_us()) <= self.max_processes:
+        refused = _forks_refused(self.pids_events)
+        # The cgroup's own limit (it counts threads too) may refuse forks before there are
+        # more than max_processes: a bomb all the same, noted the same, whenever it was seen.
+        if refused <= self.forks_refused and len(_processes_besides_us()) <= self.max_processes:
             return
+        self.forks_refused = refused
         for answer_id in self.running:
             self.notes[answer_id] = (
                 f"it started more than {self.max_processes} processes, so every one was killed"
@@ -253,6 +271,29 @@ def _empty(directory: str, keep: set[str]) -> None:
                 os.unlink(entry.path)
 
 
+def _pids_events_fd() -> int | None:
+    """The descriptor on the sandbox cgroup's pids.events that we inherited, if any."""
+    for name in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            if os.readlink(f"/proc/self/fd/{name}").endswith("/pids.events"):
+                fd = int(name)
+                os.set_inheritable(fd, False)
+                return fd
+    return None
+
+
+def _forks_refused(fd: int | None) -> int:
+    """How many forks the cgroup's process limit has refused so far (0 if unknown)."""
+    if fd is None:
+        return 0
+    with contextlib.suppress(OSError, ValueError):
+        for line in os.pread(fd, 256, 0).decode().splitlines():
+            key, _, value = line.partition(" ")
+            if key == "max":
+                return int(value)
+    return 0
+
+
 def _processes_besides_us() -> list[int]:
     me = os.getpid()
     return [
@@ -293,7 +334,8 @@ def main(argv: list[str] | None = None) -> int:
     for fd in (0, 1):
         os.dup2(devnull, fd)
     os.close(devnull)
-    Zygote(control, confined, args.max_processes).serve()
+    events = _pids_events_fd() if confined else None
+    Zygote(control, confined, args.max_processes, pids_events=events).serve()
     return 0
 
 
