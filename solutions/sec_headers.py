@@ -48,6 +48,43 @@ async def lifespan(app: FastAPI) -> AsyncIterator[State]:
     yield {"notes": notes}
 
 
+app = FastAPI(title="Shared notes", lifespan=lifespan)
+
+
+# --- what an unhandled error answers ---------------------------------------------------------
+
+
+class ErrorBoundary:
+    """Pure ASGI, added first so that it is the innermost middleware: an unhandled error
+    becomes a generic 500 sent through `send`, so every layer outside decorates it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception:
+            log.exception("unhandled error in %s %s", scope["method"], scope["path"])
+            if started:  # too late for another answer: the server closes the connection
+                raise
+            answer = JSONResponse({"detail": "Internal Server Error"}, status_code=500)
+            await answer(scope, receive, send)
+
+
+app.add_middleware(ErrorBoundary)  # added first: the innermost middleware
+
+
 # --- what every answer carries ---------------------------------------------------------------
 
 # An API answers JSON and one small HTML page without scripts or styles: it needs nothing.
@@ -92,37 +129,7 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-class ErrorBoundary:
-    """Pure ASGI, added first so that it is the innermost middleware: an unhandled error
-    becomes a generic 500 sent through `send`, so every layer outside decorates it."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def watched(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, receive, watched)
-        except Exception:
-            log.exception("unhandled error in %s %s", scope["method"], scope["path"])
-            if started:  # too late for another answer: the server closes the connection
-                raise
-            answer = JSONResponse({"detail": "Internal Server Error"}, status_code=500)
-            await answer(scope, receive, send)
-
-
-app = FastAPI(title="Shared notes", lifespan=lifespan)
-app.add_middleware(ErrorBoundary)  # first added: innermost
-app.add_middleware(SecurityHeaders)  # last added: outermost, so it sees every answer
+app.add_middleware(SecurityHeaders)  # added last: the outermost, so it sees every answer
 
 
 async def notes_of(request: Request) -> dict[int, Note]:
@@ -154,6 +161,7 @@ async def read_note(note_id: NoteId, notes: Notes) -> Note:
 
 
 @app.get("/notes/{note_id}/preview", response_class=HTMLResponse, responses=MISSING)
-async def preview_note(note_id: NoteId, notes: Notes) -> str:
+async def preview_note(note_id: NoteId, notes: Notes) -> HTMLResponse:
     note = note_in(notes, note_id)
-    return f"<!DOCTYPE html><title>{html.escape(note.title)}</title><p>{render(note.body)}</p>"
+    page = f"<!DOCTYPE html><title>{html.escape(note.title)}</title><p>{render(note.body)}</p>"
+    return HTMLResponse(page)

@@ -47,9 +47,19 @@ async def lifespan(app: FastAPI) -> AsyncIterator[State]:
     yield {"notes": notes}
 
 
-# --- what every answer carries ---------------------------------------------------------------
-
 app = FastAPI(title="Shared notes", lifespan=lifespan)
+
+
+# --- what an unhandled error answers ---------------------------------------------------------
+
+
+@app.exception_handler(Exception)
+async def unexpected_error(request: Request, error: Exception) -> JSONResponse:
+    log.error("unhandled error in %s %s", request.method, request.url.path, exc_info=error)
+    return JSONResponse({"detail": "Internal Server Error"}, status_code=500)
+
+
+# --- what every answer carries ---------------------------------------------------------------
 
 
 @app.middleware("http")
@@ -62,12 +72,6 @@ async def security_headers(
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
     return response
-
-
-@app.exception_handler(Exception)
-async def unexpected_error(request: Request, error: Exception) -> JSONResponse:
-    log.error("unhandled error in %s %s", request.method, request.url.path, exc_info=error)
-    return JSONResponse({"detail": "Internal Server Error"}, status_code=500)
 
 
 async def notes_of(request: Request) -> dict[int, Note]:
