@@ -156,18 +156,22 @@ class TcpAnswerClient(AnswerClient):
             event_hooks={"request": [fingerprint]},
             timeout=httpx.Timeout(self.timeout, connect=5.0),
         )
-        self._peers: list[TcpAnswerClient] = []
+        self._peers: dict[str, TcpAnswerClient] = {}
 
     def peer(self, local_address: str) -> TcpAnswerClient:
-        """A client of the same app connecting from ``local_address``; closed with this one."""
-        client = TcpAnswerClient(
-            self.url, self.report, local_address=local_address, socket_inode=self.cpu.socket_inode
-        )
-        self._peers.append(client)
-        return client
+        """A client of the same app connecting from ``local_address`` (one per address, kept
+        and closed with this one)."""
+        if local_address == self.local_address:
+            return self
+        if local_address not in self._peers:
+            self._peers[local_address] = TcpAnswerClient(
+                self.url, self.report, local_address=local_address,
+                socket_inode=self.cpu.socket_inode,
+            )  # fmt: skip
+        return self._peers[local_address]
 
     def close(self) -> None:
-        for client in self._peers:
+        for client in self._peers.values():
             client.close()
         super().close()
 
