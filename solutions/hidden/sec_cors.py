@@ -3,6 +3,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograder.checks.sec_cors import (
+    COOKIE,
     STRANGERS,
     frontend_origins,
     listed,
@@ -12,7 +13,7 @@ from autograder.checks.sec_cors import (
     readable,
     said,
 )
-from autograder.engine.checkkit import fail, rule
+from autograder.engine.checkkit import ask_both, fail, rule, same_answer
 from autograder.engine.clients import InProcessClient
 from autograder.engine.proptest import examples
 
@@ -121,3 +122,24 @@ def test_any_preflight_is_decided_as_the_reference_decides(
             f"{method}{asked}) answered {said(mine)}: a browser takes it as {verdict}; the "
             f"reference {expected}."
         )
+
+
+@rule(
+    "security-3",
+    hint="The account itself is served as before: 401 without the cookie, the member's with it.",
+)
+def test_the_account_is_served_as_the_reference_serves_it(learner_client, configured_reference):
+    """GET and PATCH /me (no cookie, the cookie, a bad body, a new e-mail) as the reference"""
+    steps = [
+        ("GET", {}, None),
+        ("GET", COOKIE, None),
+        ("PATCH", COOKIE, {"mail": "x"}),
+        ("PATCH", COOKIE, {"email": "ada@new.example"}),
+        ("GET", COOKIE, None),
+    ]
+    for method, headers, body in steps:
+        kwargs = {"headers": headers} | ({"json": body} if body is not None else {})
+        mine, theirs = ask_both(learner_client, configured_reference, method, "/me", **kwargs)
+        sent = f" with {body}" if body is not None else ""
+        cookie = "with" if headers else "without"
+        same_answer(mine, theirs, f"{method} /me {cookie} the member's cookie{sent}")
