@@ -3,7 +3,9 @@
 An ``AnswerHost`` is one zygote (``workbook.host``) and the way it was launched: as a plain
 process beside the notebook kernel, or inside a sandbox (``autograder.classroom.sandbox``
 provides that launcher). ``host.start_answer(...)`` gives a ``RunningAnswer``: the path of the
-Unix socket its app listens on, which only the checks' side can reach, and its report.
+Unix socket its app listens on, which only the checks' side can reach, and its report. An
+exercise served over TCP (the registry's ``served_over``) listens on loopback instead, with
+uvicorn's own proxy headers and Server header off (``RunningAnswer.url``).
 
 The socket and the report pipe are created here and handed over as file descriptors, so the
 answer never needs to write anywhere the checks read from.

@@ -255,7 +255,8 @@ def as_a_client_sent_it(
     look like any client's, or an answer could behave for the checks only (rate-limit them,
     answer them from a table). The socket the checks use is a Unix one, where uvicorn gives
     no client address; over TCP, as the app is deployed, it always has one, so the request
-    gets one from loopback, as a client on the same machine would have. The header that
+    gets one from loopback, as a client on the same machine would have. (An exercise served
+    over TCP, ``served_over = "tcp"``, keeps the address the checks connected from.) The header that
     picks one of several apps stays only for the layer that picks (``choosing``), which
     takes it off in turn (``apps.AppChoice``).
     """
