@@ -8,12 +8,11 @@ is a 500.
 """
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Annotated, TypedDict
+from typing import Annotated
 
-from fastapi import Depends, FastAPI, HTTPException, Path, Request, status
+from fastapi import Depends, FastAPI, HTTPException, Path, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -109,25 +108,20 @@ class Circulation:
         return loan
 
 
-class State(TypedDict):
-    engine: AsyncEngine
+@lru_cache
+def engine_for(url: str) -> AsyncEngine:
+    # One pool per database, made on first use.
+    return create_async_engine(url)
 
 
-@asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[State]:
-    engine = create_async_engine(get_settings().database_url)
-    yield {"engine": engine}
-    await engine.dispose()
-
-
-async def get_circulation(request: Request, settings: SettingsDep) -> AsyncIterator[Circulation]:
-    async with AsyncSession(request.state.engine, expire_on_commit=False) as session:
+async def get_circulation(settings: SettingsDep) -> AsyncIterator[Circulation]:
+    async with AsyncSession(engine_for(settings.database_url), expire_on_commit=False) as session:
         yield Circulation(session, settings.max_loans)
 
 
 CirculationDep = Annotated[Circulation, Depends(get_circulation)]
 
-app = FastAPI(title="Library circulation", lifespan=lifespan)
+app = FastAPI(title="Library circulation")
 
 
 class NewMember(BaseModel):
