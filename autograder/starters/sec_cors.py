@@ -1,19 +1,8 @@
 from typing import Annotated
 
-from fastapi import Cookie, Depends, FastAPI, HTTPException, status
+from fastapi import APIRouter, Cookie, Depends, FastAPI, HTTPException, status
 from fastapi.middleware.cors import CORSMiddleware
 from pydantic import BaseModel
-
-# The members' front end (members.example.com, and each preview deployment) calls this API
-# from the browser, with the session cookie. "*" so that every deployment of it works.
-app = FastAPI(title="Members")
-app.add_middleware(
-    CORSMiddleware,
-    allow_origins=["*"],
-    allow_credentials=True,
-    allow_methods=["*"],
-    allow_headers=["*"],
-)
 
 
 class Account(BaseModel):
@@ -26,6 +15,7 @@ class EmailChange(BaseModel):
     email: str
 
 
+# Who each session cookie belongs to (a real app keeps sessions in its store).
 SESSIONS = {"ada-session-7f3c": "ada"}
 ACCOUNTS = {"ada": Account(member="Ada", email="ada@example.com", loans=["Dune", "Emma"])}
 
@@ -40,12 +30,33 @@ async def current_account(session: Annotated[str | None, Cookie()] = None) -> Ac
 CurrentAccount = Annotated[Account, Depends(current_account)]
 
 
-@app.get("/me")
+router = APIRouter()
+
+
+@router.get("/me")
 async def me(account: CurrentAccount) -> Account:
     return account
 
 
-@app.patch("/me")
+@router.patch("/me")
 async def change_email(change: EmailChange, account: CurrentAccount) -> Account:
     account.email = change.email
     return account
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(title="Members")
+    app.include_router(router)
+    # The members' front end (members.example.com, and each preview deployment of it) calls
+    # this API from the browser, with the session cookie. "*" so that every deployment works.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_credentials=True,  # the front end sends the session cookie
+        allow_methods=["*"],
+        allow_headers=["*"],
+    )
+    return app
+
+
+app = create_app()
