@@ -241,7 +241,5 @@ def test_an_unexpected_failure_answers_a_generic_500_with_a_request_id(learner_c
             "server's log when the client reports it.",
         )
         ids.append(request_id)
-    require(
-        len(set(ids)) == len(ids),
-        f"Two failed requests answered the same request id ({ids[0]!r}): each needs its own.",
-    )
+    if len(set(ids)) < len(ids):
+        fail(f"Two failed requests answered the same request id ({ids[0]!r}): each needs its own.")
