@@ -4,7 +4,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograder.checks.sec_headers import INTERNAL_WORDS, policy_problems
-from autograder.engine.checkkit import fail, rule, show
+from autograder.engine.checkkit import fail, rule, same_answer, show
+from autograder.engine.edges import expect_same_at_the_edges
+from autograder.engine.fresh_start import same_refusal
 from autograder.engine.proptest import examples
 
 # Note texts: plain, bold, and some with a lone `**` the renderer fails on; too long ones too.
@@ -34,6 +36,10 @@ def _like_the_reference(mine, theirs, line):
     told = [word for word in INTERNAL_WORDS if word.lower() in mine.text.lower()]
     if mine.status_code >= 500 and told:
         fail(f"{line} answered {show(mine)}: it tells the client what failed ({', '.join(told)}).")
+    if mine.is_success:
+        same_answer(mine, theirs, line, ignore_keys={"id"})
+    else:
+        same_refusal(mine, theirs, line)
 
 
 @rule(
@@ -71,3 +77,18 @@ def test_any_note_and_its_page_are_answered_with_the_headers(
         mine_page = learner_client.get(f"/notes/{mine.json()['id']}{suffix}")
         theirs_page = reference_client.get(f"/notes/{theirs.json()['id']}{suffix}")
         _like_the_reference(mine_page, theirs_page, f"GET the new note{suffix} ({sent})")
+
+
+@rule("security-10", hint="Keep the limits on a note's title and text as they were.")
+def test_limits_match_the_reference(learner_client, reference_client, reference_contract):
+    """titles and texts at each limit are accepted or refused as by the reference"""
+    expect_same_at_the_edges(
+        learner_client,
+        reference_client,
+        reference_contract,
+        "POST",
+        "/notes",
+        body={"title": "Edge", "body": "plain"},
+        compare_accepted=True,
+        ignore_keys=("id",),
+    )
