@@ -5,6 +5,7 @@ from hypothesis import strategies as st
 
 from autograder.checks.sec_headers import INTERNAL_WORDS, policy_problems
 from autograder.engine.checkkit import fail, rule, same_answer, show
+from autograder.engine.documented import expect_documented_like_the_reference
 from autograder.engine.edges import expect_same_at_the_edges
 from autograder.engine.fresh_start import same_refusal
 from autograder.engine.proptest import examples
@@ -36,6 +37,12 @@ def _like_the_reference(mine, theirs, line):
     told = [word for word in INTERNAL_WORDS if word.lower() in mine.text.lower()]
     if mine.status_code >= 500 and told:
         fail(f"{line} answered {show(mine)}: it tells the client what failed ({', '.join(told)}).")
+    kinds = [r.headers.get("content-type", "").split(";")[0].strip() for r in (mine, theirs)]
+    if kinds[0] != kinds[1]:
+        fail(
+            f"{line} answered with `Content-Type: {kinds[0] or '(none)'}`, the reference with "
+            f"`{kinds[1]}`: a middleware keeps the headers the app set, and adds its own."
+        )
     if mine.is_success:
         same_answer(mine, theirs, line, ignore_keys={"id"})
     else:
@@ -92,3 +99,19 @@ def test_limits_match_the_reference(learner_client, reference_client, reference_
         compare_accepted=True,
         ignore_keys=("id",),
     )
+
+
+@rule("api-5", hint="Document what the reference documents: the 404 of each note route.")
+def test_documented_like_the_reference(learner_contract, reference_contract):
+    """every status and error body the reference documents is there (any words)"""
+    expect_documented_like_the_reference(learner_contract, reference_contract)
+
+
+@rule("security-10", hint="The notes the app starts with answer as before, pages included.")
+def test_the_first_notes_answer_like_the_reference(learner_client, reference_client):
+    """the notes the app starts with, their pages and ids out of range, as the reference"""
+    for url in (
+        "/notes/1", "/notes/2", "/notes/3", "/notes/1/preview", "/notes/2/preview", "/notes/0",
+        "/notes/-4", "/notes/3/preview",
+    ):  # fmt: skip
+        _like_the_reference(learner_client.get(url), reference_client.get(url), f"GET {url}")
