@@ -103,18 +103,10 @@ async def run_lifespans(
     stops on an event loop of its own (``asyncio.run`` in a thread), as each TestClient, each
     test's ``asyncio.run`` or a reloaded server does; what the app keeps across runs that binds
     to a loop (an ``asyncio.Lock`` made at import) then meets the served loop as a stranger.
-    An item ``{"catalogue_products": n}`` is no run: from there on the app's modules bind a
-    catalogue of n products (``workbook.catalog.serve_larger``), as a test would patch it in.
     """
     runs = plays if plays is not None else [[{"method": "GET", "url": path}]] * count
     errors: list[BaseException] = []
     for run in runs:
-        if isinstance(run, dict) and run.get("catalogue_products"):
-            # Not a run: the next ones (and the served app) get a larger catalogue.
-            from workbook import catalog
-
-            catalog.serve_larger(app, int(run["catalogue_products"]))
-            continue
         own_loop = isinstance(run, dict) and bool(run.get("own_loop"))
         steps = run.get("steps", []) if isinstance(run, dict) else run
         try:
