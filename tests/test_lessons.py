@@ -119,6 +119,15 @@ DEMO_PRINTS = {
         r"parsed per request: .*\(\d+ answered, 0 dropped\)",
         r"parsed once       : .*\(\d+ answered, 0 dropped\)",
     ],
+    "07-security": [
+        r"reads the member's account +200 +\d+ bytes: the balance: the browser lets the page",
+        r"the partner is down +500 +\d+ bytes: 24 of the API key's 24 characters, a traceback",
+        r"a token pasted into the wrong field +422 +\d+ bytes: the token, echoed back",
+        r"reads the member's account +200 +\d+ bytes: nothing: the browser keeps the answer",
+        r"the partner is down +502 +\d+ bytes: nothing but a fixed message and an id",
+        r"a token pasted into the wrong field +422 +\d+ bytes: which field is wrong, not its",
+        r"partner answered 503 \(request [0-9a-f]{32}\)",
+    ],
 }
 
 
