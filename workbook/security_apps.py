@@ -140,7 +140,10 @@ def _secret_bytes(text: str, secret: str) -> int:
 def attack(base_url: str, api_key: str, token: str) -> list[Finding]:
     """What an attacker learns from the app at ``base_url``, over real HTTP."""
     findings = []
-    with httpx.Client(base_url=base_url, timeout=10.0) as client:
+    # A connection per request: after an unhandled error uvicorn closes the connection it
+    # answered on, and a reused one would be reset under the next request.
+    headers = {"Connection": "close"}
+    with httpx.Client(base_url=base_url, timeout=10.0, headers=headers) as client:
         read = client.get("/me", headers={"Origin": ATTACKER}, cookies={"session": SESSION})
         allowed = read.headers.get("access-control-allow-origin") == ATTACKER
         credentials = read.headers.get("access-control-allow-credentials") == "true"
