@@ -15,6 +15,7 @@ from fastapi import FastAPI, HTTPException, Path, Response, status
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
+from autograder.engine import conformance
 from autograder.engine.checkkit import CheckFailed
 from autograder.engine.conformance import MAX_DOCUMENT_BYTES, Finding, expect_conformance
 from autograder.engine.openapi_document import UnsafeDocument, offline_document
@@ -67,6 +68,23 @@ def test_undeclared_statuses_and_server_errors_are_found():
 
 
 def test_an_app_that_keeps_its_contract_has_no_findings():
+    assert contract_findings(items_app(documented=True)) == []
+
+
+def test_the_warm_up_explores_and_leaves_later_verdicts_as_they_were(monkeypatch):
+    asked: list[str] = []
+    answer = conformance._StubAnswers.request
+    monkeypatch.setattr(
+        conformance._StubAnswers,
+        "request",
+        lambda self, method, url, **sent: (
+            asked.append(f"{method} {url}") or answer(self, method, url)
+        ),
+    )
+    before = contract_findings(items_app(documented=False))
+    conformance.warm_up()
+    assert any(request.startswith("PUT /items/") for request in asked)
+    assert contract_findings(items_app(documented=False)) == before
     assert contract_findings(items_app(documented=True)) == []
 
 

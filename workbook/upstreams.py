@@ -443,7 +443,9 @@ MODEL_DOWNLOAD_SECONDS = 0.2
 
 
 def build_models_service(
-    downloads: Counter[str] | None = None, data: Callable[[], ServiceData] = lambda: DEMO_DATA
+    downloads: Counter[str] | None = None,
+    data: Callable[[], ServiceData] = lambda: DEMO_DATA,
+    seconds: Callable[[], float] = lambda: MODEL_DOWNLOAD_SECONDS,
 ) -> FastAPI:
     service = FastAPI(title="Fake model registry")
     counted = downloads if downloads is not None else Counter()
@@ -453,7 +455,7 @@ def build_models_service(
         if name != "sentiment":
             raise HTTPException(status_code=404, detail="No such model")
         counted[name] += 1
-        await asyncio.sleep(MODEL_DOWNLOAD_SECONDS)
+        await asyncio.sleep(seconds())
         return {"name": name, "weights": data().sentiment_weights}
 
     return service
@@ -592,6 +594,7 @@ class FakeServices:
         self.audit_entries: list[AuditRecord] = []
         # How long the slow partners take to answer (see quick_partners).
         self.mail_seconds, self.price_seconds = MAIL_SECONDS, PRICE_SECONDS
+        self.model_seconds = MODEL_DOWNLOAD_SECONDS
         self._urls: dict[str, str] = {}
         self._servers: list[uvicorn.Server] = []
         self._thread: threading.Thread | None = None
@@ -628,17 +631,20 @@ class FakeServices:
         self.price_lookups.clear()
         self.audit_entries.clear()
         self.mail_seconds, self.price_seconds = MAIL_SECONDS, PRICE_SECONDS
+        self.model_seconds = MODEL_DOWNLOAD_SECONDS
 
     @contextlib.contextmanager
     def quick_partners(self, seconds: float = 0.002) -> Iterator[None]:
-        """The mail provider and the pricing partner answer within ``seconds`` meanwhile: for
-        checks that count calls or connections, where the partners' slowness (which other
-        checks measure) would only make the learner wait longer for a verdict."""
-        self.mail_seconds = self.price_seconds = seconds
+        """The mail provider, the pricing partner and the model registry answer within
+        ``seconds`` meanwhile: for checks that count calls, connections or downloads, where the
+        partners' slowness (which other checks need, to open a race or to measure a wait)
+        would only make the learner wait longer for a verdict."""
+        self.mail_seconds = self.price_seconds = self.model_seconds = seconds
         try:
             yield
         finally:
             self.mail_seconds, self.price_seconds = MAIL_SECONDS, PRICE_SECONDS
+            self.model_seconds = MODEL_DOWNLOAD_SECONDS
 
     # --- life cycle -------------------------------------------------------------------------
 
@@ -651,7 +657,9 @@ class FakeServices:
             "llm": lambda: build_llm_service(self.stream_gates, data),
             "geocoder": lambda: build_geocoder_service(self.geocoder_lookups, data),
             "audit": lambda: build_audit_service(self.audit_entries),
-            "models": lambda: build_models_service(self.model_downloads, data),
+            "models": lambda: build_models_service(
+                self.model_downloads, data, lambda: self.model_seconds
+            ),
             "mailer": lambda: build_mailer_service(self.mails, lambda: self.mail_seconds),
             "pricing": lambda: build_pricing_service(
                 self.price_lookups, data, lambda: self.price_seconds

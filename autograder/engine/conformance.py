@@ -12,9 +12,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
+import httpx
+from fastapi import FastAPI
 from hypothesis import HealthCheck, Phase, given, settings
+from pydantic import BaseModel, Field
 from schemathesis import openapi
 from schemathesis.checks import (
     content_type_conformance,
@@ -179,3 +183,37 @@ def expect_conformance(
             f"{counted(len(findings), 'way')} the app "
             f"breaks its own OpenAPI document:\n{lines}"
         )
+
+
+class _WarmUpItem(BaseModel):
+    name: str = Field(min_length=1, max_length=20)
+    stock: int | None = Field(default=None, ge=0)
+
+
+async def _read_item(item_id: int, q: str | None = None) -> _WarmUpItem:  # pragma: no cover
+    raise NotImplementedError  # never called: the stub answers instead
+
+
+async def _replace_item(item_id: int, item: _WarmUpItem) -> _WarmUpItem:  # pragma: no cover
+    raise NotImplementedError
+
+
+class _StubAnswers:
+    """Answers every request 200 with one fixed body, without a network: for ``warm_up``."""
+
+    def request(self, method: str, url: str, **_: Any) -> httpx.Response:
+        response = httpx.Response(
+            200, json={"name": "tea", "stock": 1}, request=httpx.Request(method, BASE_URL + url)
+        )
+        response.elapsed = timedelta(0)  # read by schemathesis; set by a transport otherwise
+        return response
+
+
+def warm_up() -> None:
+    """Pay schemathesis' and hypothesis' first-use costs (strategies, schema validators, about
+    0.3 s) before a learner's first contract check, as the notebook's warm-up does: one short
+    exploration of a small FastAPI-made document, answered by a stub; its findings are dropped."""
+    app = FastAPI()
+    app.get("/items/{item_id}", responses={404: {"description": "No such item"}})(_read_item)
+    app.put("/items/{item_id}")(_replace_item)
+    contract_findings(_StubAnswers(), app.openapi(), max_examples=3)

@@ -755,6 +755,8 @@ def _warm_up_in_background() -> None:
         with contextlib.suppress(Exception):  # the first check will say what is wrong
             default_host()
             runner._notebook_services()
+        with contextlib.suppress(Exception):  # only a head start: a failure costs the time back
+            conformance.warm_up()  # schemathesis' first exploration, most of a second
 
     _warm_up = threading.Thread(target=warm, name="workbook-warm-up", daemon=True)
     _warm_up.start()
